@@ -1,0 +1,12 @@
+/* lle/lle.h — umbrella header of liblle, the llm-efficiency measurement
+ * library. Include this, link with -llle (pkg-config lle). */
+#ifndef LLE_LLE_H
+#define LLE_LLE_H
+
+#include "lle/error.h"
+#include "lle/log.h"
+#include "lle/model.h"
+#include "lle/run.h"
+#include "lle/version.h"
+
+#endif

@@ -1,0 +1,68 @@
+/* main.c — entry point of the llm-efficiency CLI: global flags (--help,
+ * --version, -v/-q), the log sink, and dispatch to one file per subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char USAGE[] =
+    "usage: llm-efficiency [--version] [--help] [-v|-q] <command> [<args>]\n"
+    "\n"
+    "Measure the energy, speed and cost of large-language-model inference.\n"
+    "\n"
+    "commands:\n"
+    "  run       run experiments (run single ...)\n"
+    "  model     inspect or synthesise GGUF models (model inspect, model synth)\n"
+    "\n"
+    "global options:\n"
+    "  -h, --help      show this help (also: llm-efficiency <command> --help)\n"
+    "  --version       show version, git commit and llama.cpp release\n"
+    "  -v, --verbose   more log output on stderr (repeat for debug)\n"
+    "  -q, --quiet     errors only\n"
+    "\n"
+    "exit codes: 0 ok, 1 the run failed, 2 usage or bad input, 130 interrupted\n";
+
+static void print_version(void)
+{
+    printf("llm-efficiency %s (commit %s, llama.cpp %s from %s)\n", lle_version(), lle_git_commit(),
+           lle_llama_release(), lle_llama_origin());
+}
+
+int main(int argc, char **argv)
+{
+    int i = 1;
+    int rc = CLI_USAGE;
+
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(USAGE, stdout);
+            return CLI_OK;
+        } else if (strcmp(a, "--version") == 0) {
+            print_version();
+            return CLI_OK;
+        } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+            cli_verbosity++;
+        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+            cli_verbosity = 0;
+        } else {
+            cli_errorf("unknown option '%s' (see llm-efficiency --help)", a);
+            return CLI_USAGE;
+        }
+    }
+    if (i >= argc) {
+        fputs(USAGE, stderr);
+        return CLI_USAGE;
+    }
+    cli_apply_verbosity();
+    if (strcmp(argv[i], "run") == 0)
+        rc = cli_run(argc - i, argv + i);
+    else if (strcmp(argv[i], "model") == 0)
+        rc = cli_model(argc - i, argv + i);
+    else if (strcmp(argv[i], "help") == 0) {
+        fputs(USAGE, stdout);
+        rc = CLI_OK;
+    } else
+        cli_errorf("unknown command '%s' (see llm-efficiency --help)", argv[i]);
+    return rc;
+}

@@ -1,0 +1,222 @@
+/* result.c — what a finished experiment reports: aggregation of per-request
+ * records into totals and latency distributions, the experiment id, the JSON
+ * document (docs/results-schema.md) and its atomic save to the results dir. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include <time.h>
+
+#include "common/util.h"
+#include "lle/version.h"
+#include "run/run_internal.h"
+
+#define RESULT_SCHEMA_VERSION 1
+
+void lle_make_run_id(char *out, size_t size, char *iso_out, size_t iso_size)
+{
+    struct timespec ts;
+    struct tm tm;
+    uint32_t rnd = 0;
+    char stamp[32];
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    if (getrandom(&rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+        rnd = (uint32_t)ts.tv_nsec ^ (uint32_t)getpid();
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);
+    snprintf(out, size, "%s.%03ldZ-%08x", stamp, ts.tv_nsec / 1000000L, rnd);
+    strftime(iso_out, iso_size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static double safe_div(double a, double b) { return b > 0.0 ? a / b : 0.0; }
+
+void lle_result_aggregate(lle_run_result *r)
+{
+    size_t n = r->n_requests, n_itl = 0, k = 0, n_tpot = 0;
+    double *ttft = calloc(n + 1, sizeof *ttft), *e2e = calloc(n + 1, sizeof *e2e);
+    double *tpot = calloc(n + 1, sizeof *tpot), *itl = NULL;
+    uint64_t decoded = 0;
+
+    r->total_input_tokens = r->total_output_tokens = 0;
+    r->prefill_s = r->decode_s = 0.0;
+    for (size_t i = 0; i < n; i++)
+        n_itl += r->requests[i].n_itl;
+    itl = calloc(n_itl + 1, sizeof *itl);
+    for (size_t i = 0; i < n; i++) {
+        const lle_request_record *q = &r->requests[i];
+        r->total_input_tokens += (uint64_t)q->n_input_tokens;
+        r->total_output_tokens += (uint64_t)q->n_output_tokens;
+        r->prefill_s += q->prefill_s;
+        r->decode_s += q->decode_s;
+        decoded += (uint64_t)(q->n_output_tokens - 1);
+        if (ttft != NULL && e2e != NULL) {
+            ttft[i] = q->ttft_s;
+            e2e[i] = q->e2e_s;
+        }
+        if (tpot != NULL && q->n_output_tokens > 1)
+            tpot[n_tpot++] = (q->e2e_s - q->ttft_s) / (double)(q->n_output_tokens - 1);
+        for (size_t j = 0; itl != NULL && j < q->n_itl; j++)
+            itl[k++] = q->itl_s[j];
+    }
+    r->prefill_tok_s = safe_div((double)r->total_input_tokens, r->prefill_s);
+    r->decode_tok_s = safe_div((double)decoded, r->decode_s);
+    r->total_tok_s = safe_div((double)(r->total_input_tokens + r->total_output_tokens), r->wall_s);
+    r->requests_per_s = safe_div((double)n, r->wall_s);
+    r->ttft = lle_stats_compute(ttft, ttft ? n : 0);
+    r->e2e = lle_stats_compute(e2e, e2e ? n : 0);
+    r->tpot = lle_stats_compute(tpot, tpot ? n_tpot : 0);
+    r->itl = lle_stats_compute(itl, itl ? k : 0);
+    free(ttft);
+    free(e2e);
+    free(tpot);
+    free(itl);
+}
+
+static cJSON *stats_json(const lle_stats *s)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    cJSON_AddNumberToObject(o, "count", (double)s->count);
+    cJSON_AddNumberToObject(o, "mean", s->mean);
+    cJSON_AddNumberToObject(o, "std", s->std);
+    cJSON_AddNumberToObject(o, "min", s->min);
+    cJSON_AddNumberToObject(o, "p50", s->p50);
+    cJSON_AddNumberToObject(o, "p90", s->p90);
+    cJSON_AddNumberToObject(o, "p95", s->p95);
+    cJSON_AddNumberToObject(o, "p99", s->p99);
+    cJSON_AddNumberToObject(o, "max", s->max);
+    return o;
+}
+
+static cJSON *config_json(const lle_run_result *r)
+{
+    cJSON *c = cJSON_CreateObject();
+
+    cJSON_AddStringToObject(c, "engine", "llama.cpp");
+    cJSON_AddStringToObject(c, "model_path", r->model_path);
+    cJSON_AddNumberToObject(c, "prompts", r->config.n_prompts);
+    cJSON_AddStringToObject(c, "prompt_source", "synthetic");
+    cJSON_AddNumberToObject(c, "max_input_tokens", r->config.max_input_tokens);
+    cJSON_AddNumberToObject(c, "max_output_tokens", r->config.max_output_tokens);
+    cJSON_AddNumberToObject(c, "threads", r->n_threads);
+    cJSON_AddNumberToObject(c, "n_ctx", r->n_ctx);
+    cJSON_AddNumberToObject(c, "batch_size", 1);
+    cJSON_AddStringToObject(c, "decoding", "greedy");
+    cJSON_AddBoolToObject(c, "ignore_eos", 1);
+    cJSON_AddNumberToObject(c, "seed", (double)r->config.seed);
+    return c;
+}
+
+static cJSON *environment_json(void)
+{
+    cJSON *e = cJSON_CreateObject();
+    struct utsname u;
+
+    cJSON_AddStringToObject(e, "tool_version", lle_version());
+    cJSON_AddStringToObject(e, "git_commit", lle_git_commit());
+    cJSON_AddStringToObject(e, "llama_cpp_release", lle_llama_release());
+    cJSON_AddStringToObject(e, "llama_cpp_origin", lle_llama_origin());
+    cJSON_AddNumberToObject(e, "cpu_cores", lle_cpu_count());
+    if (uname(&u) == 0) {
+        cJSON_AddStringToObject(e, "os", u.sysname);
+        cJSON_AddStringToObject(e, "kernel", u.release);
+        cJSON_AddStringToObject(e, "machine", u.machine);
+        cJSON_AddStringToObject(e, "hostname", u.nodename);
+    }
+    return e;
+}
+
+static cJSON *request_json(const lle_request_record *q)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    cJSON_AddNumberToObject(o, "index", q->index);
+    cJSON_AddNumberToObject(o, "input_tokens", q->n_input_tokens);
+    cJSON_AddNumberToObject(o, "output_tokens", q->n_output_tokens);
+    cJSON_AddNumberToObject(o, "start_s", q->start_s);
+    cJSON_AddNumberToObject(o, "queue_delay_s", 0.0);
+    cJSON_AddNumberToObject(o, "ttft_s", q->ttft_s);
+    cJSON_AddNumberToObject(o, "prefill_s", q->prefill_s);
+    cJSON_AddNumberToObject(o, "decode_s", q->decode_s);
+    cJSON_AddNumberToObject(o, "e2e_s", q->e2e_s);
+    cJSON_AddItemToObject(o, "itl_s", cJSON_CreateDoubleArray(q->itl_s, (int)q->n_itl));
+    cJSON_AddItemToObject(o, "output_token_ids", cJSON_CreateIntArray((const int *)q->output_tokens,
+                                                                      q->n_output_tokens));
+    return o;
+}
+
+static cJSON *metrics_json(const lle_run_result *r)
+{
+    cJSON *m = cJSON_CreateObject();
+
+    cJSON_AddNumberToObject(m, "requests", (double)r->n_requests);
+    cJSON_AddNumberToObject(m, "input_tokens", (double)r->total_input_tokens);
+    cJSON_AddNumberToObject(m, "output_tokens", (double)r->total_output_tokens);
+    cJSON_AddNumberToObject(m, "wall_s", r->wall_s);
+    cJSON_AddNumberToObject(m, "prefill_s", r->prefill_s);
+    cJSON_AddNumberToObject(m, "decode_s", r->decode_s);
+    cJSON_AddNumberToObject(m, "prefill_tokens_per_s", r->prefill_tok_s);
+    cJSON_AddNumberToObject(m, "decode_tokens_per_s", r->decode_tok_s);
+    cJSON_AddNumberToObject(m, "total_tokens_per_s", r->total_tok_s);
+    cJSON_AddNumberToObject(m, "requests_per_s", r->requests_per_s);
+    cJSON_AddItemToObject(m, "ttft_s", stats_json(&r->ttft));
+    cJSON_AddItemToObject(m, "tpot_s", stats_json(&r->tpot));
+    cJSON_AddItemToObject(m, "itl_s", stats_json(&r->itl));
+    cJSON_AddItemToObject(m, "e2e_s", stats_json(&r->e2e));
+    cJSON_AddNumberToObject(m, "peak_rss_bytes", (double)r->peak_rss_bytes);
+    cJSON_AddNumberToObject(m, "model_bytes", (double)r->model_bytes);
+    cJSON_AddNumberToObject(m, "kv_cache_bytes", (double)r->kv_cache_bytes);
+    return m;
+}
+
+char *lle_run_result_to_json(const lle_run_result *r, bool include_requests)
+{
+    cJSON *root = cJSON_CreateObject();
+    char *model = lle_model_info_to_json(&r->model);
+    char *out = NULL;
+
+    cJSON_AddNumberToObject(root, "schema_version", RESULT_SCHEMA_VERSION);
+    cJSON_AddStringToObject(root, "id", r->id);
+    cJSON_AddStringToObject(root, "status", r->status);
+    if (r->error[0] != '\0')
+        cJSON_AddStringToObject(root, "error", r->error);
+    cJSON_AddStringToObject(root, "started_at", r->started_at);
+    cJSON_AddItemToObject(root, "config", config_json(r));
+    cJSON_AddItemToObject(root, "model", model ? cJSON_Parse(model) : cJSON_CreateNull());
+    cJSON_AddItemToObject(root, "environment", environment_json());
+    cJSON_AddItemToObject(root, "metrics", metrics_json(r));
+    if (include_requests) {
+        cJSON *arr = cJSON_AddArrayToObject(root, "requests");
+        for (size_t i = 0; i < r->n_requests; i++)
+            cJSON_AddItemToArray(arr, request_json(&r->requests[i]));
+    }
+    out = cJSON_Print(root);
+    cJSON_Delete(root);
+    free(model);
+    return out;
+}
+
+lle_status lle_run_result_save(const lle_run_result *r, const char *results_dir, char *path_out,
+                               size_t path_out_size, lle_error *err)
+{
+    char path[4200];
+    char *json = NULL;
+    lle_status st = lle_mkdir_p(results_dir, err);
+
+    if (st != LLE_OK)
+        return st;
+    if ((size_t)snprintf(path, sizeof path, "%s/%s.json", results_dir, r->id) >= sizeof path)
+        return lle_fail(err, LLE_ERR_INVALID, "results directory path too long: %s", results_dir);
+    json = lle_run_result_to_json(r, true);
+    if (json == NULL)
+        return lle_fail(err, LLE_ERR_NOMEM, "out of memory writing results");
+    st = lle_write_file_atomic(path, json, strlen(json), err);
+    if (st == LLE_OK && path_out != NULL)
+        lle_strlcpy(path_out, path, path_out_size);
+    free(json);
+    return st;
+}

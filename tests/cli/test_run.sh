@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# test_run.sh — `run single` end to end on the synthesised tiny model: the
+# table and --json output, the saved result file, exact token counts, bad
+# input (exit 2, one line naming the thing), and Ctrl-C (exit 130, an
+# "interrupted" result on disk).
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+BIN="$LLE_BIN"
+M="$LLE_TESTDATA/tiny-q8_0.gguf"
+R="$TMP/results"
+
+# --- a real run, JSON ---------------------------------------------------------
+check_exit 0 "run --json" -- "$BIN" run single --model "$M" --prompts 3 --max-input-tokens 16 \
+    --max-output-tokens 8 --threads 2 --results-dir "$R" --json
+cp "$TMP/out" "$TMP/run.json"
+check_true "json output tokens = 3*8" test "$(jq '.metrics.output_tokens' "$TMP/run.json")" = 24
+check_true "json input tokens = 3*16" test "$(jq '.metrics.input_tokens' "$TMP/run.json")" = 48
+check_true "json status" test "$(jq -r '.status' "$TMP/run.json")" = completed
+check_true "json 3 requests" test "$(jq '.requests | length' "$TMP/run.json")" = 3
+check_true "ttft <= e2e everywhere" test "$(jq '[.requests[] | .ttft_s <= .e2e_s] | all' "$TMP/run.json")" = true
+check_true "model params present" test "$(jq '.model.n_params > 0' "$TMP/run.json")" = true
+id=$(jq -r .id "$TMP/run.json")
+check_true "result file saved" test -f "$R/$id.json"
+check_true "saved file = stdout" test "$(jq -r .id "$R/$id.json")" = "$id"
+check_true "no temp files" test -z "$(find "$R" -name '*.tmp*')"
+
+# --- table output -----------------------------------------------------------------
+check_exit 0 "run table" -- "$BIN" run single --model "$M" --prompts 2 --max-input-tokens 8 \
+    --max-output-tokens 4 --no-save
+check_true "table has decode tokens/s" grep -q "decode tokens/s" "$TMP/out"
+check_true "table has TTFT row" grep -q "TTFT" "$TMP/out"
+check_true "no progress bar when piped" test "$(grep -c 'ETA' "$TMP/err")" = 0
+
+# --- bad input ----------------------------------------------------------------------------
+printf 'GGUF' > "$TMP/trunc.gguf"
+head -c 100000 "$M" > "$TMP/cut.gguf"
+echo "hello, not a model" > "$TMP/text.gguf"
+check_usage_error "missing model" "nope.gguf" -- "$BIN" run single --model "$TMP/nope.gguf" --no-save
+check_usage_error "directory model" "directory" -- "$BIN" run single --model "$TMP" --no-save
+check_usage_error "truncated header" "trunc.gguf" -- "$BIN" run single --model "$TMP/trunc.gguf" --no-save
+check_usage_error "truncated data" "cut.gguf" -- "$BIN" run single --model "$TMP/cut.gguf" --no-save
+check_usage_error "non-gguf" "text.gguf" -- "$BIN" run single --model "$TMP/text.gguf" --no-save
+check_usage_error "prompts 0" "--prompts" -- "$BIN" run single --model "$M" --prompts 0
+check_usage_error "negative" "--max-output-tokens" -- "$BIN" run single --model "$M" --max-output-tokens -3
+check_usage_error "non-numeric" "--threads" -- "$BIN" run single --model "$M" --threads two
+check_usage_error "unknown flag" "--frobnicate" -- "$BIN" run single --model "$M" --frobnicate
+check_usage_error "missing value" "--prompts" -- "$BIN" run single --model "$M" --prompts
+check_usage_error "unknown subcommand" "bogus" -- "$BIN" bogus
+check_usage_error "unknown suite" "nosuch" -- "$BIN" run nosuch
+check_usage_error "unknown preset" "no-such-preset" -- "$BIN" run single --preset no-such-preset --no-save
+check_usage_error "ctx too small" "n_ctx" -- "$BIN" run single --model "$M" --ctx 8 --max-input-tokens 8 --max-output-tokens 4 --no-save
+check_usage_error "model and preset" "exactly one" -- "$BIN" run single --model "$M" --preset tiny
+
+# --- help and version ---------------------------------------------------------------------
+check_exit 0 "--help" -- "$BIN" --help
+for c in run model; do check_true "help lists $c" grep -q "^  $c " "$TMP/out"; done
+check_exit 0 "--version" -- "$BIN" --version
+check_true "version names llama.cpp" grep -q "llama.cpp v" "$TMP/out"
+
+# --- Ctrl-C -------------------------------------------------------------------------------
+R2="$TMP/results-int"
+"$BIN" run single --model "$M" --prompts 200 --max-input-tokens 16 --max-output-tokens 64 \
+    --threads 1 --results-dir "$R2" >"$TMP/int.out" 2>"$TMP/int.err" &
+pid=$!
+sleep 2
+kill -INT "$pid"
+rc=0; wait "$pid" || rc=$?
+check_true "SIGINT exits 130 (got $rc)" test "$rc" = 130
+f=$(ls "$R2"/*.json 2>/dev/null | head -1)
+check_true "interrupted result saved" test -n "$f"
+[ -n "$f" ] && check_true "status interrupted" test "$(jq -r .status "$f")" = interrupted
+[ -n "$f" ] && check_true "partial count consistent" \
+    test "$(jq '.metrics.output_tokens == (.requests | length) * 64' "$f")" = true
+
+finish
