@@ -7,6 +7,7 @@
 #include "lle/log.h"
 #include "lle/model.h"
 #include "lle/run.h"
+#include "lle/store.h"
 #include "lle/version.h"
 
 #endif

@@ -87,6 +87,10 @@ LLE_API const lle_preset *lle_preset_at(size_t i);
 LLE_API const lle_preset *lle_preset_find(const char *name);
 /* Parameter count from the hyperparameters alone (closed formula). */
 LLE_API uint64_t lle_preset_param_count(const lle_preset *p);
+/* JSON object {"presets": [...], "types": [...]}: every preset with its
+ * hyperparameters, parameter count and source, and the synthesis weight types.
+ * Returns NULL only on allocation failure. Caller frees with free(). */
+LLE_API char *lle_presets_to_json(void);
 
 /* Weight types accepted by synthesis, lower case as llama-quantize names them
  * ("f32", "f16", "bf16", "q8_0", "q4_0", "q4_k_m", ...). */

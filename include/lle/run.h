@@ -18,35 +18,95 @@
 extern "C" {
 #endif
 
+#define LLE_MAX_TENSOR_SPLIT 16
+
 typedef struct lle_run_config {
+    /* --- model and engine --- */
     const char *model_path;   /* GGUF file, or NULL with `preset` */
     const char *preset;       /* synth preset, synthesised and cached when model_path is NULL */
     const char *preset_type;  /* weight type of the preset model, default "q4_k_m" */
     const char *cache_dir;    /* where preset models are cached; NULL = $LLE_CACHE_DIR or XDG */
+    const char *kv_type;      /* KV cache type for K and V: "f16" (default), "q8_0", "q4_0", "f32", "bf16" */
+    int flash_attn;           /* -1 auto (default), 0 off, 1 on */
+    int n_ctx;                /* 0: batch size x (max input + max output) */
+    int n_threads;            /* decode threads; <= 0: all cores */
+    int n_threads_batch;      /* prompt-processing threads; <= 0: same as n_threads */
+    int n_batch, n_ubatch;    /* llama.cpp logical/physical batch; 0: 512 (capped at n_ctx) */
+    int n_gpu_layers;         /* layers offloaded to a GPU (GPU builds); default 0 */
+    const char *split_mode;   /* "none" | "layer" | "row" (GPU builds); NULL = "layer" */
+    int main_gpu;
+    float tensor_split[LLE_MAX_TENSOR_SPLIT];
+    int n_tensor_split;
+    /* --- batching --- */
+    int batch_size;           /* fixed batching: prompts decoded together (default 1) */
+    int adaptive_tokens;      /* > 0: adaptive batching with this token budget (prompt + output) */
+    int adaptive_max_batch;   /* most prompts in an adaptive batch (default 100) */
+    /* --- decoding --- */
+    const char *decoding_preset; /* NULL, "deterministic", "standard", "creative", "factual" */
+    float temperature;        /* 0 = greedy (default) */
+    int top_k;                /* 0 = off */
+    float top_p;              /* 1 = off */
+    float min_p;              /* 0 = off */
+    float repeat_penalty;     /* 1 = off */
+    int repeat_last_n;        /* default 64 */
+    bool ignore_eos;          /* default true: output lengths are exact */
+    int min_output_tokens;    /* with ignore_eos off: EOS suppressed before this many */
+    uint64_t seed;            /* prompt, order, traffic and sampling seed */
+    /* --- workload --- */
     int n_prompts;            /* >= 1 */
-    int max_input_tokens;     /* synthetic prompt length in tokens (BOS included), >= 1 */
-    int max_output_tokens;    /* tokens generated per prompt (ignore_eos), >= 1 */
-    int n_threads;            /* <= 0: all cores */
-    int n_ctx;                /* 0: max_input + max_output rounded up */
-    uint64_t seed;            /* prompt text and sampling seed */
+    int max_input_tokens;     /* prompts are cut to this many tokens (BOS included) */
+    int min_input_tokens;     /* synthetic prompts: lengths uniform in [min, max]; 0 = fixed at max */
+    int max_output_tokens;    /* most tokens generated per prompt */
+    const char *prompt_file;  /* NULL = built-in synthetic prompts */
+    const char *prompt_format;/* "auto" (default), "jsonl", "sharegpt" */
+    const char *prompt_order; /* "as_given" (default), "sorted", "shuffled" */
+    /* --- traffic simulation --- */
+    const char *traffic;      /* "none" (default), "constant", "uniform", "burst", "poisson" */
+    double delay_s;           /* constant: idle between batches */
+    double delay_min_s, delay_max_s; /* uniform: idle between batches drawn in [min, max] */
+    int burst_size;           /* burst: requests arriving together ... */
+    double burst_interval_s;  /* ... every this many seconds */
+    double rate;              /* poisson: mean arrivals per second */
+    /* --- repetition --- */
+    int warmup;               /* unmeasured batches before measuring (default 1) */
+    int repeat;               /* measured passes over the prompts (default 1) */
 } lle_run_config;
 
-/* Defaults: 8 prompts, 128 in, 64 out, all cores, seed 42. */
+/* Defaults as documented in docs/configuration.md. */
 LLE_API void lle_run_config_init(lle_run_config *cfg);
 
+/* Expand cfg->decoding_preset into the sampling fields (a preset overrides
+ * them); INVALID names an unknown preset. */
+LLE_API lle_status lle_run_config_apply_preset(lle_run_config *cfg, lle_error *err);
+
+/* Check every field and the rules between fields; the message names the field. */
+LLE_API lle_status lle_run_config_validate(const lle_run_config *cfg, lle_error *err);
+
 typedef struct lle_request_record {
-    int index;
+    int index;               /* prompt index in the workload */
+    int repeat;              /* measured pass, 0-based */
+    int batch;               /* batch number within the pass */
     int n_input_tokens;
     int n_output_tokens;
-    double start_s;          /* from the start of the measured window */
-    double ttft_s;           /* first output token after the request started */
-    double e2e_s;            /* last output token after the request started */
-    double prefill_s;        /* time spent in prompt decode */
-    double decode_s;         /* time spent generating tokens after the first */
+    bool truncated;          /* the prompt was cut to max_input_tokens */
+    double arrival_s;        /* scheduled arrival, from the start of the measured window */
+    double start_s;          /* processing started (its batch began) */
+    double queue_delay_s;    /* start_s - arrival_s */
+    double ttft_s;           /* first output token, counted from arrival */
+    double e2e_s;            /* last output token, counted from arrival */
+    double prefill_s;        /* batch start until this prompt's logits were ready */
+    double decode_s;         /* first token until last token */
     double *itl_s;           /* n_output_tokens - 1 gaps between successive tokens */
     size_t n_itl;
     int32_t *output_tokens;  /* generated token ids, n_output_tokens of them */
 } lle_request_record;
+
+typedef struct lle_batch_record {
+    int repeat, index, n_requests;
+    int n_input_tokens, n_output_tokens;
+    double idle_before_s;    /* simulated idle (waiting for arrivals) before it started */
+    double start_s, prefill_end_s, end_s; /* from the start of the measured window */
+} lle_batch_record;
 
 typedef struct lle_stats {
     size_t count;
@@ -65,20 +125,28 @@ typedef struct lle_run_result {
     char model_path[4096];
     lle_model_info model;
     lle_run_config config;    /* resolved copy; its string pointers are NULL'd */
+    char config_json[8192];   /* the resolved configuration as JSON (strings included) */
     int n_threads;            /* resolved */
     int n_ctx;                /* resolved */
     char started_at[32];      /* UTC ISO 8601 */
-    double wall_s;            /* whole measured window */
-    double prefill_s, decode_s;       /* summed over requests */
+    double wall_s;            /* whole measured window, simulated idle included */
+    double busy_s;            /* wall_s minus simulated idle */
+    double idle_s;            /* simulated idle (traffic) inside the window */
+    double prefill_s, decode_s;       /* summed over batches */
     uint64_t total_input_tokens, total_output_tokens;
     double prefill_tok_s;     /* total_input_tokens / prefill_s */
     double decode_tok_s;      /* (output tokens after the first of each request) / decode_s */
-    double total_tok_s;       /* (input + output) / wall_s */
+    double output_tok_s;      /* output tokens / busy_s */
+    double total_tok_s;       /* (input + output) / busy_s */
+    int prompts_truncated;
+    int prompt_entries_skipped; /* file entries without a usable prompt */
     double requests_per_s;
     uint64_t peak_rss_bytes;
     uint64_t model_bytes;     /* model file size */
     uint64_t kv_cache_bytes;  /* K+V cache allocated for n_ctx (f16), computed */
-    lle_stats ttft, tpot, itl, e2e;   /* seconds */
+    lle_stats ttft, tpot, itl, e2e, queue;   /* seconds */
+    size_t n_batches;
+    lle_batch_record *batches;
     size_t n_requests;
     lle_request_record *requests;
 } lle_run_result;
@@ -96,7 +164,8 @@ LLE_API void lle_run_result_free(lle_run_result *r);
 /* Full result object as JSON (schema in docs/results-schema.md). NULL on OOM. */
 LLE_API char *lle_run_result_to_json(const lle_run_result *r, bool include_requests);
 
-/* Write <results_dir>/<id>.json atomically (creating the directory). */
+/* Write <results_dir>/<id>.json atomically (creating the directory), then the
+ * same document into <results_dir>/results.db in one transaction (lle/store.h). */
 LLE_API lle_status lle_run_result_save(const lle_run_result *r, const char *results_dir,
                                        char *path_out, size_t path_out_size, lle_error *err);
 

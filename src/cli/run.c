@@ -1,7 +1,7 @@
 /* run.c — `llm-efficiency run single`: parse flags into an lle_run_config, run
  * the experiment with a TTY-only progress bar, save the result JSON into the
  * results directory, and print a table (or the JSON with --json). */
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,21 +15,48 @@ static const char RUN_USAGE[] =
     "\n"
     "Run one measured experiment in-process through llama.cpp.\n"
     "\n"
-    "model:\n"
+    "model and engine:\n"
     "  --model FILE              GGUF model file\n"
     "  --preset NAME             synthesised preset (cached), see `model presets`\n"
     "  --type TYPE               weight type of the preset model (default q4_k_m)\n"
+    "  --kv-type TYPE            KV cache type: f16 (default), q8_0, q4_0, f32, bf16, ...\n"
+    "  --flash-attn auto|on|off  flash attention (default auto)\n"
+    "  --ctx N                   context cells (default: batch x (input + output tokens))\n"
+    "  --threads N               decode threads (default: all cores)\n"
+    "  --threads-batch N         prompt-processing threads (default: --threads)\n"
+    "  --n-batch N, --n-ubatch N llama.cpp logical/physical batch (default 512)\n"
+    "  --ngl N                   layers offloaded to the GPU (GPU builds)\n"
+    "  --split-mode none|layer|row, --main-gpu N, --tensor-split A,B,...  (GPU builds)\n"
+    "batching:\n"
+    "  --batch-size N            prompts decoded together (default 1)\n"
+    "  --adaptive-batching TOKENS  group prompts longest first under this token budget\n"
+    "  --adaptive-max-batch N    most prompts in an adaptive batch (default 100)\n"
+    "decoding:\n"
+    "  --decoding-preset NAME    deterministic | standard | creative | factual\n"
+    "  --temperature X           0 = greedy (default)\n"
+    "  --top-k N, --top-p X, --min-p X, --repeat-penalty X, --repeat-last-n N\n"
+    "  --no-ignore-eos           stop at end-of-generation (default: ignore it)\n"
+    "  --min-output-tokens N     with --no-ignore-eos: no EOS before N tokens\n"
+    "  --seed N                  seed of prompts, order, traffic and sampling (default 42)\n"
     "workload:\n"
     "  --prompts N               number of prompts (default 8)\n"
-    "  --max-input-tokens N      synthetic prompt length in tokens (default 128)\n"
-    "  --max-output-tokens N     tokens generated per prompt, EOS ignored (default 64)\n"
-    "  --seed N                  prompt seed (default 42)\n"
-    "engine:\n"
-    "  --threads N               CPU threads (default: all cores)\n"
-    "  --ctx N                   context size (default: input + output tokens)\n"
+    "  --prompt-file FILE        JSONL (prompt/text field) or ShareGPT JSON; default synthetic\n"
+    "  --prompt-format F         auto (default) | jsonl | sharegpt\n"
+    "  --prompt-order O          as_given (default) | sorted | shuffled\n"
+    "  --max-input-tokens N      prompts cut to N tokens; synthetic length (default 128)\n"
+    "  --min-input-tokens N      synthetic lengths uniform in [N, max] (default: fixed)\n"
+    "  --max-output-tokens N     tokens generated per prompt (default 64)\n"
+    "traffic simulation (idle time is not compute time; waiting shows as queue delay):\n"
+    "  --traffic MODE            none (default) | constant | uniform | burst | poisson\n"
+    "  --delay S                 constant: seconds between batches\n"
+    "  --delay-min S, --delay-max S   uniform: seconds between batches\n"
+    "  --burst-size N, --burst-interval S   burst: N requests every S seconds\n"
+    "  --rate R                  poisson: mean requests per second\n"
+    "  --warmup N                unmeasured batches first (default 1)\n"
+    "  --repeat N                measured passes over the prompts (default 1)\n"
     "output:\n"
-    "  --results-dir DIR         where the result JSON is written (default ./results)\n"
-    "  --no-save                 do not write the result file\n"
+    "  --results-dir DIR         where results are written (default ./results)\n"
+    "  --no-save                 do not write results\n"
     "  --json                    print the full result object on stdout\n"
     "  -q, --quiet               errors only;  -v, --verbose  more log output\n"
     "  -h, --help                this help\n";
@@ -41,85 +68,201 @@ typedef struct run_opts {
     bool save;
 } run_opts;
 
-enum { OPT_MODEL = 256, OPT_PRESET, OPT_TYPE, OPT_PROMPTS, OPT_MAXIN, OPT_MAXOUT, OPT_SEED, OPT_THREADS,
-       OPT_CTX, OPT_RESULTS, OPT_NOSAVE, OPT_JSON };
+enum kind { K_STR, K_INT, K_U64, K_FLOAT, K_DOUBLE, K_SPECIAL };
 
-static const struct option RUN_OPTIONS[] = {
-    {"model", required_argument, NULL, OPT_MODEL},
-    {"preset", required_argument, NULL, OPT_PRESET},
-    {"type", required_argument, NULL, OPT_TYPE},
-    {"prompts", required_argument, NULL, OPT_PROMPTS},
-    {"max-input-tokens", required_argument, NULL, OPT_MAXIN},
-    {"max-output-tokens", required_argument, NULL, OPT_MAXOUT},
-    {"seed", required_argument, NULL, OPT_SEED},
-    {"threads", required_argument, NULL, OPT_THREADS},
-    {"ctx", required_argument, NULL, OPT_CTX},
-    {"results-dir", required_argument, NULL, OPT_RESULTS},
-    {"no-save", no_argument, NULL, OPT_NOSAVE},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"quiet", no_argument, NULL, 'q'},
-    {"verbose", no_argument, NULL, 'v'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+typedef struct flag_spec {
+    const char *name;
+    enum kind kind;
+    size_t off;        /* offset into lle_run_config */
+    double min, max;
+} flag_spec;
+
+#define CFG(f) offsetof(lle_run_config, f)
+#define BIG 16777216.0
+
+static const flag_spec FLAGS[] = {
+    {"model", K_STR, CFG(model_path), 0, 0},
+    {"preset", K_STR, CFG(preset), 0, 0},
+    {"type", K_STR, CFG(preset_type), 0, 0},
+    {"kv-type", K_STR, CFG(kv_type), 0, 0},
+    {"ctx", K_INT, CFG(n_ctx), 1, BIG},
+    {"threads", K_INT, CFG(n_threads), 1, 4096},
+    {"threads-batch", K_INT, CFG(n_threads_batch), 1, 4096},
+    {"n-batch", K_INT, CFG(n_batch), 1, BIG},
+    {"n-ubatch", K_INT, CFG(n_ubatch), 1, BIG},
+    {"ngl", K_INT, CFG(n_gpu_layers), -1, 100000},
+    {"split-mode", K_STR, CFG(split_mode), 0, 0},
+    {"main-gpu", K_INT, CFG(main_gpu), 0, 1024},
+    {"batch-size", K_INT, CFG(batch_size), 1, 4096},
+    {"adaptive-batching", K_INT, CFG(adaptive_tokens), 1, BIG},
+    {"adaptive-max-batch", K_INT, CFG(adaptive_max_batch), 1, 4096},
+    {"decoding-preset", K_STR, CFG(decoding_preset), 0, 0},
+    {"temperature", K_FLOAT, CFG(temperature), 0, 100},
+    {"top-k", K_INT, CFG(top_k), 0, 1000000},
+    {"top-p", K_FLOAT, CFG(top_p), 0, 1},
+    {"min-p", K_FLOAT, CFG(min_p), 0, 1},
+    {"repeat-penalty", K_FLOAT, CFG(repeat_penalty), 0, 100},
+    {"repeat-last-n", K_INT, CFG(repeat_last_n), 0, BIG},
+    {"min-output-tokens", K_INT, CFG(min_output_tokens), 0, BIG},
+    {"seed", K_U64, CFG(seed), 0, 0},
+    {"prompts", K_INT, CFG(n_prompts), 1, 10000000},
+    {"prompt-file", K_STR, CFG(prompt_file), 0, 0},
+    {"prompt-format", K_STR, CFG(prompt_format), 0, 0},
+    {"prompt-order", K_STR, CFG(prompt_order), 0, 0},
+    {"max-input-tokens", K_INT, CFG(max_input_tokens), 1, BIG},
+    {"min-input-tokens", K_INT, CFG(min_input_tokens), 1, BIG},
+    {"max-output-tokens", K_INT, CFG(max_output_tokens), 1, BIG},
+    {"traffic", K_STR, CFG(traffic), 0, 0},
+    {"delay", K_DOUBLE, CFG(delay_s), 0, 86400},
+    {"delay-min", K_DOUBLE, CFG(delay_min_s), 0, 86400},
+    {"delay-max", K_DOUBLE, CFG(delay_max_s), 0, 86400},
+    {"burst-size", K_INT, CFG(burst_size), 1, 10000000},
+    {"burst-interval", K_DOUBLE, CFG(burst_interval_s), 0, 86400},
+    {"rate", K_DOUBLE, CFG(rate), 0, 1e9},
+    {"warmup", K_INT, CFG(warmup), 0, 1000},
+    {"repeat", K_INT, CFG(repeat), 1, 100000},
+    {"flash-attn", K_SPECIAL, 0, 0, 0},
+    {"tensor-split", K_SPECIAL, 0, 0, 0},
+    {"no-ignore-eos", K_SPECIAL, 0, 0, 0},
+    {"results-dir", K_SPECIAL, 0, 0, 0},
+    {"no-save", K_SPECIAL, 0, 0, 0},
+    {"json", K_SPECIAL, 0, 0, 0},
 };
+#define N_FLAGS (sizeof FLAGS / sizeof FLAGS[0])
 
-static bool set_int(const char *flag, long long min, long long max, int *dst)
+static bool set_value(const flag_spec *f, const char *flag, const char *val, lle_run_config *cfg)
 {
-    long long v;
+    char *base = (char *)cfg + f->off;
+    long long ll;
+    double d;
 
-    if (!cli_parse_int(flag, optarg, min, max, &v))
+    switch (f->kind) {
+    case K_STR: *(const char **)(void *)base = val; return true;
+    case K_INT:
+        if (!cli_parse_int(flag, val, (long long)f->min, (long long)f->max, &ll))
+            return false;
+        *(int *)(void *)base = (int)ll;
+        return true;
+    case K_U64: return cli_parse_u64(flag, val, (uint64_t *)(void *)base);
+    case K_FLOAT:
+        if (!cli_parse_double(flag, val, f->min, f->max, &d))
+            return false;
+        *(float *)(void *)base = (float)d;
+        return true;
+    case K_DOUBLE: return cli_parse_double(flag, val, f->min, f->max, (double *)(void *)base);
+    case K_SPECIAL: break;
+    }
+    return false;
+}
+
+static bool parse_tensor_split(const char *val, lle_run_config *cfg)
+{
+    char buf[512], *save = NULL;
+    int n = 0;
+
+    if (snprintf(buf, sizeof buf, "%s", val) >= (int)sizeof buf) {
+        cli_errorf("--tensor-split: value too long");
         return false;
-    *dst = (int)v;
+    }
+    for (char *tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+        double d;
+        if (n >= LLE_MAX_TENSOR_SPLIT) {
+            cli_errorf("--tensor-split: at most %d values", LLE_MAX_TENSOR_SPLIT);
+            return false;
+        }
+        if (!cli_parse_double("--tensor-split", tok, 0, 1e6, &d))
+            return false;
+        cfg->tensor_split[n++] = (float)d;
+    }
+    cfg->n_tensor_split = n;
     return true;
 }
 
-/* Returns -1 to continue, else an exit code. */
-static int parse_one(int c, run_opts *o)
+static bool set_special(const char *name, const char *val, run_opts *o)
 {
-    switch (c) {
-    case OPT_MODEL: o->cfg.model_path = optarg; break;
-    case OPT_PRESET: o->cfg.preset = optarg; break;
-    case OPT_TYPE: o->cfg.preset_type = optarg; break;
-    case OPT_PROMPTS: return set_int("--prompts", 1, 1000000, &o->cfg.n_prompts) ? -1 : CLI_USAGE;
-    case OPT_MAXIN: return set_int("--max-input-tokens", 1, 1 << 24, &o->cfg.max_input_tokens) ? -1 : CLI_USAGE;
-    case OPT_MAXOUT:
-        return set_int("--max-output-tokens", 1, 1 << 24, &o->cfg.max_output_tokens) ? -1 : CLI_USAGE;
-    case OPT_SEED: return cli_parse_u64("--seed", optarg, &o->cfg.seed) ? -1 : CLI_USAGE;
-    case OPT_THREADS: return set_int("--threads", 1, 4096, &o->cfg.n_threads) ? -1 : CLI_USAGE;
-    case OPT_CTX: return set_int("--ctx", 1, 1 << 24, &o->cfg.n_ctx) ? -1 : CLI_USAGE;
-    case OPT_RESULTS: o->results_dir = optarg; break;
-    case OPT_NOSAVE: o->save = false; break;
-    case OPT_JSON: o->json = true; break;
-    case 'q': cli_verbosity = 0; cli_apply_verbosity(); break;
-    case 'v': cli_verbosity++; cli_apply_verbosity(); break;
-    case 'h': fputs(RUN_USAGE, stdout); return CLI_OK;
-    default: cli_errorf("run single: bad option (see llm-efficiency run single --help)"); return CLI_USAGE;
+    if (strcmp(name, "flash-attn") == 0) {
+        o->cfg.flash_attn = strcmp(val, "on") == 0 ? 1 : strcmp(val, "off") == 0 ? 0
+                          : strcmp(val, "auto") == 0 ? -1 : -2;
+        if (o->cfg.flash_attn == -2)
+            cli_errorf("--flash-attn: '%s' is not one of auto, on, off", val);
+        return o->cfg.flash_attn != -2;
     }
-    return -1;
+    if (strcmp(name, "tensor-split") == 0)
+        return parse_tensor_split(val, &o->cfg);
+    if (strcmp(name, "results-dir") == 0)
+        o->results_dir = val;
+    else if (strcmp(name, "no-save") == 0)
+        o->save = false;
+    else if (strcmp(name, "json") == 0)
+        o->json = true;
+    else if (strcmp(name, "no-ignore-eos") == 0)
+        o->cfg.ignore_eos = false;
+    return true;
+}
+
+static bool takes_value(const flag_spec *f)
+{
+    return f->kind != K_SPECIAL || strcmp(f->name, "flash-attn") == 0 || strcmp(f->name, "tensor-split") == 0 ||
+           strcmp(f->name, "results-dir") == 0;
+}
+
+/* One "--name [value]" or "--name=value" at argv[*i]; -1 continue, else exit code. */
+static int parse_flag(int argc, char **argv, int *i, run_opts *o)
+{
+    const char *arg = argv[*i] + 2, *eq = strchr(arg, '=');
+    size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+    char flag[64];
+
+    for (size_t k = 0; k < N_FLAGS; k++) {
+        const flag_spec *f = &FLAGS[k];
+        const char *val = NULL;
+        if (strlen(f->name) != len || strncmp(f->name, arg, len) != 0)
+            continue;
+        snprintf(flag, sizeof flag, "--%s", f->name);
+        if (takes_value(f)) {
+            val = eq ? eq + 1 : (*i + 1 < argc ? argv[++*i] : NULL);
+            if (val == NULL) {
+                cli_errorf("%s: a value is required", flag);
+                return CLI_USAGE;
+            }
+        } else if (eq != NULL) {
+            cli_errorf("%s takes no value", flag);
+            return CLI_USAGE;
+        }
+        if (f->kind == K_SPECIAL)
+            return set_special(f->name, val, o) ? -1 : CLI_USAGE;
+        return set_value(f, flag, val, &o->cfg) ? -1 : CLI_USAGE;
+    }
+    cli_errorf("run single: unknown option '--%.*s' (see llm-efficiency run single --help)", (int)len, arg);
+    return CLI_USAGE;
 }
 
 static int parse_args(int argc, char **argv, run_opts *o)
 {
-    int c;
-
     lle_run_config_init(&o->cfg);
     o->results_dir = "results";
     o->save = true;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "+qvh", RUN_OPTIONS, NULL)) != -1) {
-        int rc;
-        if (c == '?') {
-            cli_errorf("run single: unknown or incomplete option '%s'", argv[optind - 1]);
-            return CLI_USAGE;
+    o->json = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int rc = -1;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(RUN_USAGE, stdout);
+            return CLI_OK;
+        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+            cli_verbosity = 0;
+            cli_apply_verbosity();
+        } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+            cli_verbosity++;
+            cli_apply_verbosity();
+        } else if (strncmp(a, "--", 2) == 0 && a[2] != '\0') {
+            rc = parse_flag(argc, argv, &i, o);
+        } else {
+            cli_errorf("run single: unexpected argument '%s'", a);
+            rc = CLI_USAGE;
         }
-        rc = parse_one(c, o);
         if (rc >= 0)
             return rc;
-    }
-    if (optind < argc) {
-        cli_errorf("run single: unexpected argument '%s'", argv[optind]);
-        return CLI_USAGE;
     }
     if ((o->cfg.model_path == NULL) == (o->cfg.preset == NULL)) {
         cli_errorf("run single: give exactly one of --model FILE or --preset NAME");
@@ -168,16 +311,20 @@ static void print_table(const lle_run_result *r, const char *saved)
     printf("experiment %s  [%s]\n", r->id, r->status);
     printf("  model      %s (%s, %s, %.2fB params, %.1f MiB)\n", r->model_path, r->model.arch,
            r->model.file_type, (double)r->model.n_params / 1e9, (double)r->model_bytes / 1048576.0);
-    printf("  workload   %zu requests x %d input + %d output tokens, %d threads, ctx %d\n", r->n_requests,
-           r->config.max_input_tokens, r->config.max_output_tokens, r->n_threads, r->n_ctx);
+    printf("  workload   %zu requests in %zu batches, up to %d input + %d output tokens, %d threads, ctx %d\n",
+           r->n_requests, r->n_batches, r->config.max_input_tokens, r->config.max_output_tokens, r->n_threads,
+           r->n_ctx);
     printf("\n  %-26s %14s\n", "metric", "value");
     printf("  %-26s %14llu\n", "input tokens", (unsigned long long)r->total_input_tokens);
     printf("  %-26s %14llu\n", "output tokens", (unsigned long long)r->total_output_tokens);
     printf("  %-26s %14.3f\n", "wall time (s)", r->wall_s);
+    printf("  %-26s %14.3f\n", "busy time (s)", r->busy_s);
+    printf("  %-26s %14.3f\n", "simulated idle (s)", r->idle_s);
     printf("  %-26s %14.3f\n", "prefill time (s)", r->prefill_s);
     printf("  %-26s %14.3f\n", "decode time (s)", r->decode_s);
     printf("  %-26s %14.2f\n", "prefill tokens/s", r->prefill_tok_s);
     printf("  %-26s %14.2f\n", "decode tokens/s", r->decode_tok_s);
+    printf("  %-26s %14.2f\n", "output tokens/s", r->output_tok_s);
     printf("  %-26s %14.2f\n", "total tokens/s", r->total_tok_s);
     printf("  %-26s %14.3f\n", "requests/s", r->requests_per_s);
     printf("  %-26s %14.1f\n", "peak RSS (MiB)", (double)r->peak_rss_bytes / 1048576.0);
@@ -187,6 +334,10 @@ static void print_table(const lle_run_result *r, const char *saved)
     print_stats_row("TPOT", &r->tpot, 1e3);
     print_stats_row("ITL", &r->itl, 1e3);
     print_stats_row("E2E", &r->e2e, 1e3);
+    print_stats_row("queue", &r->queue, 1e3);
+    if (r->prompts_truncated > 0)
+        printf("\n  %d prompts were cut to %d tokens (max_input_tokens)\n", r->prompts_truncated,
+               r->config.max_input_tokens);
     if (saved != NULL)
         printf("\n  saved to %s\n", saved);
 }

@@ -11,6 +11,7 @@ static lle_log_level g_log_max = LLE_LOG_WARN;
 
 void lle_log_set(lle_log_fn fn, void *user, lle_log_level max_level)
 {
+    lle_llama_log_init();
     g_log_fn = fn;
     g_log_user = user;
     g_log_max = max_level;

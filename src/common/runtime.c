@@ -15,6 +15,7 @@
 #include "lle/version.h"
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+static pthread_once_t g_log_once = PTHREAD_ONCE_INIT;
 static int g_backend_count;
 static char g_backend_dir[4096];
 
@@ -23,16 +24,13 @@ const char *lle_git_commit(void) { return LLE_GIT_COMMIT; }
 const char *lle_llama_release(void) { return LLE_LLAMA_RELEASE; }
 const char *lle_llama_origin(void) { return LLE_LLAMA_ORIGIN; }
 
+/* llama.cpp's errors and warnings are details behind our own one-line error
+ * (shown with -v); its info lines are debug output (-vv). */
 static void llama_log_bridge(enum ggml_log_level level, const char *text, void *user)
 {
-    lle_log_level l = LLE_LOG_DEBUG;
-
     (void)user;
-    if (level == GGML_LOG_LEVEL_ERROR)
-        l = LLE_LOG_ERROR;
-    else if (level == GGML_LOG_LEVEL_WARN)
-        l = LLE_LOG_WARN;
-    lle_logf(l, "llama.cpp: %s", text);
+    lle_logf(level >= GGML_LOG_LEVEL_WARN && level != GGML_LOG_LEVEL_CONT ? LLE_LOG_INFO : LLE_LOG_DEBUG,
+             "llama.cpp: %s", text);
 }
 
 /* Directory of the shared object that defines ggml_backend_load_all_from_path. */
@@ -52,9 +50,19 @@ static void find_backend_dir(void)
     }
 }
 
-static void runtime_once(void)
+static void log_once(void)
 {
     llama_log_set(llama_log_bridge, NULL);
+}
+
+void lle_llama_log_init(void)
+{
+    pthread_once(&g_log_once, log_once);
+}
+
+static void runtime_once(void)
+{
+    lle_llama_log_init();
     find_backend_dir();
     ggml_backend_load_all_from_path(g_backend_dir[0] != '\0' ? g_backend_dir : NULL);
     llama_backend_init();

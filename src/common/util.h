@@ -36,6 +36,10 @@ double lle_now_s(void);
  * ours. Safe to call many times and from many threads. */
 lle_status lle_runtime_init(lle_error *err);
 
+/* Route llama.cpp's and ggml's log (gguf parse errors included) into ours
+ * instead of stderr. Idempotent; lle_runtime_init() and lle_log_set() call it. */
+void lle_llama_log_init(void);
+
 /* Number of online CPU cores (>= 1). */
 int lle_cpu_count(void);
 

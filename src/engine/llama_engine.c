@@ -1,8 +1,10 @@
 /* llama_engine.c — the in-process llama.cpp engine: loads a GGUF model, owns
- * one context and a sampler chain, and generates tokens for one request at a
- * time while timestamping each token on the monotonic clock. With ignore_eos
- * every end-of-generation token gets a -inf logit bias (as llama.cpp's own
- * --ignore-eos does), so output lengths are exactly what was asked. */
+ * one context whose KV cache is shared by up to n_seq_max sequences, and
+ * decodes a batch of requests together (real multi-sequence batching: one
+ * llama_batch carries a token of every active sequence) while timestamping
+ * each sampled token on the monotonic clock. With ignore_eos every
+ * end-of-generation token is masked (-inf), as llama.cpp's --ignore-eos does,
+ * so output lengths are exactly what was asked. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,12 +17,24 @@ typedef struct llama_engine {
     lle_engine base;
     struct llama_model *model;
     struct llama_context *ctx;
-    struct llama_sampler *smpl;
     const struct llama_vocab *vocab;
     struct llama_batch batch;
     int n_batch;
     int n_ctx;
+    int n_seq_max;
+    int type_k, type_v;
+    lle_sampling sampling;
+    int32_t *eog;            /* end-of-generation token ids */
+    int n_eog;
 } llama_engine;
+
+/* Per-sequence state during one generate() call. */
+typedef struct seq_state {
+    struct llama_sampler *chain;
+    int32_t last;            /* last sampled token, fed at the next step */
+    int pos;                 /* position of `last` */
+    int active;
+} seq_state;
 
 static bool quiet_progress(float progress, void *user)
 {
@@ -29,34 +43,47 @@ static bool quiet_progress(float progress, void *user)
     return true;
 }
 
-static lle_status build_sampler(llama_engine *e, const lle_engine_params *p, lle_error *err)
+static lle_status collect_eog(llama_engine *e, lle_error *err)
 {
-    struct llama_sampler_chain_params sp = llama_sampler_chain_default_params();
     int n_vocab = llama_vocab_n_tokens(e->vocab);
-    llama_logit_bias *bias = NULL;
-    int n_bias = 0;
+
+    e->eog = malloc((size_t)(n_vocab > 0 ? n_vocab : 1) * sizeof *e->eog);
+    if (e->eog == NULL)
+        return lle_fail(err, LLE_ERR_NOMEM, "out of memory");
+    for (int t = 0; t < n_vocab; t++)
+        if (llama_vocab_is_eog(e->vocab, t))
+            e->eog[e->n_eog++] = t;
+    return LLE_OK;
+}
+
+/* The sampler chain of one request: penalties, top-k, top-p, min-p,
+ * temperature and a seeded draw; or argmax when temperature is 0. */
+static struct llama_sampler *build_chain(const llama_engine *e, uint64_t seed)
+{
+    const lle_sampling *s = &e->sampling;
+    struct llama_sampler_chain_params sp = llama_sampler_chain_default_params();
+    struct llama_sampler *c;
 
     sp.no_perf = true;
-    e->smpl = llama_sampler_chain_init(sp);
-    if (e->smpl == NULL)
-        return lle_fail(err, LLE_ERR_NOMEM, "cannot create sampler");
-    if (p->ignore_eos) {
-        bias = calloc((size_t)n_vocab, sizeof *bias);
-        if (bias == NULL)
-            return lle_fail(err, LLE_ERR_NOMEM, "out of memory for logit biases");
-        for (int t = 0; t < n_vocab; t++) {
-            if (llama_vocab_is_eog(e->vocab, t)) {
-                bias[n_bias].token = t;
-                bias[n_bias].bias = -INFINITY;
-                n_bias++;
-            }
-        }
-        if (n_bias > 0)
-            llama_sampler_chain_add(e->smpl, llama_sampler_init_logit_bias(n_vocab, n_bias, bias));
-        free(bias);
+    c = llama_sampler_chain_init(sp);
+    if (c == NULL)
+        return NULL;
+    if (s->repeat_penalty != 1.0f)
+        llama_sampler_chain_add(c, llama_sampler_init_penalties(llama_vocab_n_tokens(e->vocab), s->repeat_last_n,
+                                                                   s->repeat_penalty, 0.0f, 0.0f));
+    if (s->temperature <= 0.0f) {
+        llama_sampler_chain_add(c, llama_sampler_init_greedy());
+        return c;
     }
-    llama_sampler_chain_add(e->smpl, llama_sampler_init_greedy());
-    return LLE_OK;
+    if (s->top_k > 0)
+        llama_sampler_chain_add(c, llama_sampler_init_top_k(s->top_k));
+    if (s->top_p < 1.0f)
+        llama_sampler_chain_add(c, llama_sampler_init_top_p(s->top_p, 1));
+    if (s->min_p > 0.0f)
+        llama_sampler_chain_add(c, llama_sampler_init_min_p(s->min_p, 1));
+    llama_sampler_chain_add(c, llama_sampler_init_temp(s->temperature));
+    llama_sampler_chain_add(c, llama_sampler_init_dist((uint32_t)(seed ^ (seed >> 32))));
+    return c;
 }
 
 static lle_status le_open_ctx(llama_engine *e, const lle_engine_params *p, lle_error *err)
@@ -65,17 +92,27 @@ static lle_status le_open_ctx(llama_engine *e, const lle_engine_params *p, lle_e
 
     cp.n_ctx = (uint32_t)p->n_ctx;
     cp.n_batch = (uint32_t)p->n_batch;
-    cp.n_ubatch = (uint32_t)p->n_batch;
-    cp.n_seq_max = 1;
+    cp.n_ubatch = (uint32_t)(p->n_ubatch > 0 ? p->n_ubatch : p->n_batch);
+    cp.n_seq_max = (uint32_t)(p->n_seq_max > 0 ? p->n_seq_max : 1);
+    cp.kv_unified = true;
     cp.n_threads = p->n_threads;
     cp.n_threads_batch = p->n_threads_batch;
+    cp.flash_attn_type = (enum llama_flash_attn_type)p->flash_attn;
+    cp.type_k = (enum ggml_type)p->type_k;
+    cp.type_v = (enum ggml_type)p->type_v;
     cp.no_perf = true;
     e->ctx = llama_init_from_model(e->model, cp);
     if (e->ctx == NULL)
-        return lle_fail(err, LLE_ERR_BACKEND, "llama.cpp could not create a context (n_ctx %d)", p->n_ctx);
+        return lle_fail(err, LLE_ERR_BACKEND,
+                        "llama.cpp could not create a context (n_ctx %d, kv %s/%s, flash_attn %d; "
+                        "a quantised V cache needs flash attention)",
+                        p->n_ctx, ggml_type_name(cp.type_k), ggml_type_name(cp.type_v), p->flash_attn);
     e->n_ctx = (int)llama_n_ctx(e->ctx);
-    e->n_batch = p->n_batch;
-    e->batch = llama_batch_init(p->n_batch, 0, 1);
+    e->n_batch = (int)llama_n_batch(e->ctx);
+    e->n_seq_max = (int)cp.n_seq_max;
+    e->type_k = p->type_k;
+    e->type_v = p->type_v;
+    e->batch = llama_batch_init(e->n_batch > e->n_seq_max ? e->n_batch : e->n_seq_max, 0, 1);
     return LLE_OK;
 }
 
@@ -87,18 +124,28 @@ static void le_close(lle_engine *base)
         return;
     if (e->batch.token != NULL)
         llama_batch_free(e->batch);
-    if (e->smpl != NULL)
-        llama_sampler_free(e->smpl);
     if (e->ctx != NULL)
         llama_free(e->ctx);
     if (e->model != NULL)
         llama_model_free(e->model);
+    free(e->eog);
     free(e);
+}
+
+static struct llama_model_params model_params(const lle_engine_params *p)
+{
+    struct llama_model_params mp = llama_model_default_params();
+
+    mp.n_gpu_layers = p->n_gpu_layers;
+    mp.split_mode = (enum llama_split_mode)p->split_mode;
+    mp.main_gpu = p->main_gpu;
+    mp.tensor_split = p->tensor_split;
+    mp.progress_callback = quiet_progress;
+    return mp;
 }
 
 static lle_status le_open(const lle_engine_params *p, lle_engine **out, lle_error *err)
 {
-    struct llama_model_params mp = llama_model_default_params();
     llama_engine *e = NULL;
     lle_status st = lle_runtime_init(err);
 
@@ -111,18 +158,17 @@ static lle_status le_open(const lle_engine_params *p, lle_engine **out, lle_erro
         goto cleanup;
     }
     e->base.vt = &lle_llama_engine;
-    mp.n_gpu_layers = p->n_gpu_layers;
-    mp.progress_callback = quiet_progress;
-    e->model = llama_model_load_from_file(p->model_path, mp);
+    e->sampling = p->sampling;
+    e->model = llama_model_load_from_file(p->model_path, model_params(p));
     if (e->model == NULL) {
         st = lle_fail(err, LLE_ERR_FORMAT, "%s: llama.cpp could not load the model (run with -v for details)",
                       p->model_path);
         goto cleanup;
     }
     e->vocab = llama_model_get_vocab(e->model);
-    st = le_open_ctx(e, p, err);
+    st = collect_eog(e, err);
     if (st == LLE_OK)
-        st = build_sampler(e, p, err);
+        st = le_open_ctx(e, p, err);
 cleanup:
     if (st != LLE_OK)
         le_close(e ? &e->base : NULL);
@@ -154,62 +200,166 @@ static lle_status le_tokenize(lle_engine *base, const char *text, int add_specia
     return LLE_OK;
 }
 
-/* Feed tokens [0, n) at positions pos0.. in chunks of n_batch; logits for the last one. */
-static lle_status decode_tokens(llama_engine *e, const int32_t *toks, int n, int pos0, lle_error *err)
+static void batch_add(struct llama_batch *b, int32_t tok, int pos, int seq, bool logits)
 {
-    for (int off = 0; off < n; off += e->n_batch) {
-        int m = n - off < e->n_batch ? n - off : e->n_batch;
-        int rc;
-        for (int i = 0; i < m; i++) {
-            e->batch.token[i] = toks[off + i];
-            e->batch.pos[i] = pos0 + off + i;
-            e->batch.n_seq_id[i] = 1;
-            e->batch.seq_id[i][0] = 0;
-            e->batch.logits[i] = (off + i == n - 1);
-        }
-        e->batch.n_tokens = m;
-        rc = llama_decode(e->ctx, e->batch);
-        if (rc != 0)
-            return lle_fail(err, LLE_ERR_BACKEND, "llama_decode failed (code %d) at position %d", rc,
-                            pos0 + off);
+    int i = b->n_tokens++;
+
+    b->token[i] = tok;
+    b->pos[i] = pos;
+    b->n_seq_id[i] = 1;
+    b->seq_id[i][0] = seq;
+    b->logits[i] = logits;
+}
+
+/* Sample sequence s from batch row `idx`, record its timestamp. Returns 1 when
+ * the sequence is finished. */
+static int sample_one(llama_engine *e, seq_state *ss, int s, int idx, const lle_gen_request *rq,
+                      lle_gen_trace *tr)
+{
+    const lle_sampling *sp = &e->sampling;
+    int32_t tok;
+    bool mask = sp->ignore_eos || tr->n_done < sp->min_output_tokens;
+
+    if (mask && e->n_eog > 0) {
+        float *logits = llama_get_logits_ith(e->ctx, idx);
+        for (int k = 0; logits != NULL && k < e->n_eog; k++)
+            logits[e->eog[k]] = -INFINITY;
+    }
+    tok = llama_sampler_sample(ss[s].chain, e->ctx, idx);
+    tr->t_tokens[tr->n_done] = lle_now_s();
+    tr->tokens[tr->n_done] = tok;
+    tr->n_done++;
+    ss[s].last = tok;
+    ss[s].pos++;
+    return tr->n_done >= rq->n_out || (!sp->ignore_eos && llama_vocab_is_eog(e->vocab, tok));
+}
+
+static lle_status decode_checked(llama_engine *e, lle_error *err)
+{
+    int rc = llama_decode(e->ctx, e->batch);
+
+    if (rc != 0)
+        return lle_fail(err, LLE_ERR_BACKEND, "llama_decode failed (code %d; %d tokens in the batch)", rc,
+                        e->batch.n_tokens);
+    return LLE_OK;
+}
+
+/* After a decode: sample every sequence whose logits row is in the batch. */
+static lle_status sample_rows(llama_engine *e, seq_state *ss, const int *row_seq, const lle_gen_request *reqs,
+                              lle_gen_trace *traces, bool prefill)
+{
+    double now = lle_now_s();
+
+    for (int i = 0; i < e->batch.n_tokens; i++) {
+        int s = row_seq[i];
+        if (!e->batch.logits[i] || s < 0)
+            continue;
+        if (prefill)
+            traces[s].t_prefill_end = now;
+        if (sample_one(e, ss, s, i, &reqs[s], &traces[s]))
+            ss[s].active = 0;
     }
     return LLE_OK;
 }
 
-static lle_status le_generate(lle_engine *base, const int32_t *prompt, int n_prompt, int n_out,
-                              lle_gen_trace *tr, const volatile int *stop, lle_error *err)
+/* Feed every prompt, in chunks of n_batch tokens, sampling each sequence's
+ * first token as soon as the chunk holding its last prompt token is decoded. */
+static lle_status prefill(llama_engine *e, seq_state *ss, int *row_seq, const lle_gen_request *reqs, int n,
+                          lle_gen_trace *traces, lle_error *err)
+{
+    lle_status st = LLE_OK;
+
+    e->batch.n_tokens = 0;
+    for (int s = 0; s < n && st == LLE_OK; s++) {
+        for (int k = 0; k < reqs[s].n_prompt && st == LLE_OK; k++) {
+            bool last = k == reqs[s].n_prompt - 1;
+            row_seq[e->batch.n_tokens] = last ? s : -1;
+            batch_add(&e->batch, reqs[s].prompt[k], k, s, last);
+            if (e->batch.n_tokens == e->n_batch || (s == n - 1 && last)) {
+                st = decode_checked(e, err);
+                if (st == LLE_OK)
+                    st = sample_rows(e, ss, row_seq, reqs, traces, true);
+                e->batch.n_tokens = 0;
+            }
+        }
+    }
+    return st;
+}
+
+static lle_status check_fit(const llama_engine *e, const lle_gen_request *reqs, int n, lle_error *err)
+{
+    long long cells = 0;
+
+    if (n < 1 || n > e->n_seq_max)
+        return lle_fail(err, LLE_ERR_INVALID, "batch of %d requests, the context holds at most %d sequences",
+                        n, e->n_seq_max);
+    for (int s = 0; s < n; s++) {
+        if (reqs[s].n_prompt < 1 || reqs[s].n_out < 1)
+            return lle_fail(err, LLE_ERR_INVALID, "request %d: empty prompt or no output asked", s);
+        cells += reqs[s].n_prompt + reqs[s].n_out;
+    }
+    if (cells > e->n_ctx)
+        return lle_fail(err, LLE_ERR_INVALID, "batch needs %lld KV cells (prompts + outputs), the context has %d",
+                        cells, e->n_ctx);
+    return LLE_OK;
+}
+
+static lle_status le_generate(lle_engine *base, const lle_gen_request *reqs, int n, lle_gen_trace *traces,
+                              const volatile int *stop, lle_error *err)
 {
     llama_engine *e = (llama_engine *)base;
-    lle_status st = LLE_OK;
-    int32_t tok;
+    seq_state *ss = NULL;
+    int *row_seq = NULL;
+    lle_status st = check_fit(e, reqs, n, err);
+    double t0;
 
-    tr->n_done = 0;
-    if (n_prompt < 1 || n_out < 1 || n_prompt + n_out > e->n_ctx)
-        return lle_fail(err, LLE_ERR_INVALID, "%d prompt + %d output tokens do not fit the context of %d",
-                        n_prompt, n_out, e->n_ctx);
-    llama_memory_clear(llama_get_memory(e->ctx), true);
-    llama_sampler_reset(e->smpl);
-    tr->t_start = lle_now_s();
-    st = decode_tokens(e, prompt, n_prompt, 0, err);
     if (st != LLE_OK)
+        return st;
+    ss = calloc((size_t)n, sizeof *ss);
+    row_seq = malloc((size_t)(e->n_batch > n ? e->n_batch : n) * sizeof *row_seq);
+    if (ss == NULL || row_seq == NULL) {
+        st = lle_fail(err, LLE_ERR_NOMEM, "out of memory");
         goto cleanup;
-    tr->t_prefill_end = lle_now_s();
-    for (int i = 0; i < n_out; i++) {
-        if (i > 0) {
-            if (stop != NULL && *stop) {
-                st = lle_fail(err, LLE_ERR_INTERRUPTED, "interrupted");
-                goto cleanup;
-            }
-            st = decode_tokens(e, &tok, 1, n_prompt + i - 1, err);
-            if (st != LLE_OK)
-                goto cleanup;
+    }
+    for (int s = 0; s < n; s++) {
+        ss[s].chain = build_chain(e, reqs[s].seed);
+        ss[s].pos = reqs[s].n_prompt - 1;
+        ss[s].active = 1;
+        traces[s].n_done = 0;
+        if (ss[s].chain == NULL) {
+            st = lle_fail(err, LLE_ERR_NOMEM, "cannot create a sampler");
+            goto cleanup;
         }
-        tok = llama_sampler_sample(e->smpl, e->ctx, -1);
-        tr->t_tokens[i] = lle_now_s();
-        tr->tokens[i] = tok;
-        tr->n_done = i + 1;
+    }
+    llama_memory_clear(llama_get_memory(e->ctx), true);
+    t0 = lle_now_s();
+    for (int s = 0; s < n; s++)
+        traces[s].t_start = t0;
+    st = prefill(e, ss, row_seq, reqs, n, traces, err);
+    while (st == LLE_OK) {
+        e->batch.n_tokens = 0;
+        for (int s = 0; s < n; s++) {
+            if (!ss[s].active)
+                continue;
+            row_seq[e->batch.n_tokens] = s;
+            batch_add(&e->batch, ss[s].last, ss[s].pos, s, true);
+        }
+        if (e->batch.n_tokens == 0)
+            break;
+        if (stop != NULL && *stop) {
+            st = lle_fail(err, LLE_ERR_INTERRUPTED, "interrupted");
+            break;
+        }
+        st = decode_checked(e, err);
+        if (st == LLE_OK)
+            st = sample_rows(e, ss, row_seq, reqs, traces, false);
     }
 cleanup:
+    for (int s = 0; ss != NULL && s < n; s++)
+        if (ss[s].chain != NULL)
+            llama_sampler_free(ss[s].chain);
+    free(ss);
+    free(row_seq);
     return st;
 }
 
@@ -217,11 +367,18 @@ static uint64_t le_kv_bytes(lle_engine *base)
 {
     llama_engine *e = (llama_engine *)base;
     const struct llama_model *m = e->model;
-    uint64_t n_embd_kv = (uint64_t)llama_model_n_embd(m) / (uint64_t)llama_model_n_head(m) *
-                         (uint64_t)llama_model_n_head_kv(m);
+    int64_t head_dim = llama_model_n_embd(m) / llama_model_n_head(m);
+    int64_t n_embd_kv = head_dim * llama_model_n_head_kv(m);
+    uint64_t row = ggml_row_size((enum ggml_type)e->type_k, n_embd_kv) +
+                   ggml_row_size((enum ggml_type)e->type_v, n_embd_kv);
 
-    /* K and V, F16 (2 bytes) per element, every layer, every context cell. */
-    return 2ULL * 2ULL * n_embd_kv * (uint64_t)llama_model_n_layer(m) * (uint64_t)e->n_ctx;
+    /* K and V rows of every layer for every allocated context cell. */
+    return row * (uint64_t)llama_model_n_layer(m) * (uint64_t)e->n_ctx;
+}
+
+static int le_n_ctx(lle_engine *base)
+{
+    return ((llama_engine *)base)->n_ctx;
 }
 
 const lle_engine_vtable lle_llama_engine = {
@@ -230,5 +387,6 @@ const lle_engine_vtable lle_llama_engine = {
     .tokenize = le_tokenize,
     .generate = le_generate,
     .kv_bytes = le_kv_bytes,
+    .n_ctx = le_n_ctx,
     .close = le_close,
 };

@@ -6,11 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 #include <time.h>
 
+#include "common/environment.h"
 #include "common/util.h"
+#include "lle/store.h"
 #include "lle/version.h"
 #include "run/run_internal.h"
 
@@ -34,15 +35,27 @@ void lle_make_run_id(char *out, size_t size, char *iso_out, size_t iso_size)
 
 static double safe_div(double a, double b) { return b > 0.0 ? a / b : 0.0; }
 
+static void aggregate_batches(lle_run_result *r)
+{
+    r->prefill_s = r->decode_s = r->idle_s = 0.0;
+    for (size_t i = 0; i < r->n_batches; i++) {
+        const lle_batch_record *b = &r->batches[i];
+        r->prefill_s += b->prefill_end_s - b->start_s;
+        r->decode_s += b->end_s - b->prefill_end_s;
+        r->idle_s += b->idle_before_s;
+    }
+    r->busy_s = r->wall_s - r->idle_s;
+}
+
 void lle_result_aggregate(lle_run_result *r)
 {
     size_t n = r->n_requests, n_itl = 0, k = 0, n_tpot = 0;
-    double *ttft = calloc(n + 1, sizeof *ttft), *e2e = calloc(n + 1, sizeof *e2e);
-    double *tpot = calloc(n + 1, sizeof *tpot), *itl = NULL;
+    double *buf = calloc(4 * n + 1, sizeof *buf), *itl = NULL;
+    double *ttft = buf, *e2e = buf + n, *tpot = buf + 2 * n, *queue = buf + 3 * n;
     uint64_t decoded = 0;
 
     r->total_input_tokens = r->total_output_tokens = 0;
-    r->prefill_s = r->decode_s = 0.0;
+    aggregate_batches(r);
     for (size_t i = 0; i < n; i++)
         n_itl += r->requests[i].n_itl;
     itl = calloc(n_itl + 1, sizeof *itl);
@@ -50,29 +63,28 @@ void lle_result_aggregate(lle_run_result *r)
         const lle_request_record *q = &r->requests[i];
         r->total_input_tokens += (uint64_t)q->n_input_tokens;
         r->total_output_tokens += (uint64_t)q->n_output_tokens;
-        r->prefill_s += q->prefill_s;
-        r->decode_s += q->decode_s;
         decoded += (uint64_t)(q->n_output_tokens - 1);
-        if (ttft != NULL && e2e != NULL) {
+        if (buf != NULL) {
             ttft[i] = q->ttft_s;
             e2e[i] = q->e2e_s;
+            queue[i] = q->queue_delay_s;
+            if (q->n_output_tokens > 1)
+                tpot[n_tpot++] = (q->e2e_s - q->ttft_s) / (double)(q->n_output_tokens - 1);
         }
-        if (tpot != NULL && q->n_output_tokens > 1)
-            tpot[n_tpot++] = (q->e2e_s - q->ttft_s) / (double)(q->n_output_tokens - 1);
         for (size_t j = 0; itl != NULL && j < q->n_itl; j++)
             itl[k++] = q->itl_s[j];
     }
     r->prefill_tok_s = safe_div((double)r->total_input_tokens, r->prefill_s);
     r->decode_tok_s = safe_div((double)decoded, r->decode_s);
-    r->total_tok_s = safe_div((double)(r->total_input_tokens + r->total_output_tokens), r->wall_s);
+    r->output_tok_s = safe_div((double)r->total_output_tokens, r->busy_s);
+    r->total_tok_s = safe_div((double)(r->total_input_tokens + r->total_output_tokens), r->busy_s);
     r->requests_per_s = safe_div((double)n, r->wall_s);
-    r->ttft = lle_stats_compute(ttft, ttft ? n : 0);
-    r->e2e = lle_stats_compute(e2e, e2e ? n : 0);
-    r->tpot = lle_stats_compute(tpot, tpot ? n_tpot : 0);
+    r->ttft = lle_stats_compute(ttft, buf ? n : 0);
+    r->e2e = lle_stats_compute(e2e, buf ? n : 0);
+    r->queue = lle_stats_compute(queue, buf ? n : 0);
+    r->tpot = lle_stats_compute(tpot, buf ? n_tpot : 0);
     r->itl = lle_stats_compute(itl, itl ? k : 0);
-    free(ttft);
-    free(e2e);
-    free(tpot);
+    free(buf);
     free(itl);
 }
 
@@ -92,53 +104,19 @@ static cJSON *stats_json(const lle_stats *s)
     return o;
 }
 
-static cJSON *config_json(const lle_run_result *r)
-{
-    cJSON *c = cJSON_CreateObject();
-
-    cJSON_AddStringToObject(c, "engine", "llama.cpp");
-    cJSON_AddStringToObject(c, "model_path", r->model_path);
-    cJSON_AddNumberToObject(c, "prompts", r->config.n_prompts);
-    cJSON_AddStringToObject(c, "prompt_source", "synthetic");
-    cJSON_AddNumberToObject(c, "max_input_tokens", r->config.max_input_tokens);
-    cJSON_AddNumberToObject(c, "max_output_tokens", r->config.max_output_tokens);
-    cJSON_AddNumberToObject(c, "threads", r->n_threads);
-    cJSON_AddNumberToObject(c, "n_ctx", r->n_ctx);
-    cJSON_AddNumberToObject(c, "batch_size", 1);
-    cJSON_AddStringToObject(c, "decoding", "greedy");
-    cJSON_AddBoolToObject(c, "ignore_eos", 1);
-    cJSON_AddNumberToObject(c, "seed", (double)r->config.seed);
-    return c;
-}
-
-static cJSON *environment_json(void)
-{
-    cJSON *e = cJSON_CreateObject();
-    struct utsname u;
-
-    cJSON_AddStringToObject(e, "tool_version", lle_version());
-    cJSON_AddStringToObject(e, "git_commit", lle_git_commit());
-    cJSON_AddStringToObject(e, "llama_cpp_release", lle_llama_release());
-    cJSON_AddStringToObject(e, "llama_cpp_origin", lle_llama_origin());
-    cJSON_AddNumberToObject(e, "cpu_cores", lle_cpu_count());
-    if (uname(&u) == 0) {
-        cJSON_AddStringToObject(e, "os", u.sysname);
-        cJSON_AddStringToObject(e, "kernel", u.release);
-        cJSON_AddStringToObject(e, "machine", u.machine);
-        cJSON_AddStringToObject(e, "hostname", u.nodename);
-    }
-    return e;
-}
-
 static cJSON *request_json(const lle_request_record *q)
 {
     cJSON *o = cJSON_CreateObject();
 
     cJSON_AddNumberToObject(o, "index", q->index);
+    cJSON_AddNumberToObject(o, "repeat", q->repeat);
+    cJSON_AddNumberToObject(o, "batch", q->batch);
     cJSON_AddNumberToObject(o, "input_tokens", q->n_input_tokens);
     cJSON_AddNumberToObject(o, "output_tokens", q->n_output_tokens);
+    cJSON_AddBoolToObject(o, "truncated", q->truncated);
+    cJSON_AddNumberToObject(o, "arrival_s", q->arrival_s);
     cJSON_AddNumberToObject(o, "start_s", q->start_s);
-    cJSON_AddNumberToObject(o, "queue_delay_s", 0.0);
+    cJSON_AddNumberToObject(o, "queue_delay_s", q->queue_delay_s);
     cJSON_AddNumberToObject(o, "ttft_s", q->ttft_s);
     cJSON_AddNumberToObject(o, "prefill_s", q->prefill_s);
     cJSON_AddNumberToObject(o, "decode_s", q->decode_s);
@@ -149,6 +127,27 @@ static cJSON *request_json(const lle_request_record *q)
     return o;
 }
 
+static cJSON *batches_json(const lle_run_result *r)
+{
+    cJSON *arr = cJSON_CreateArray();
+
+    for (size_t i = 0; i < r->n_batches; i++) {
+        const lle_batch_record *b = &r->batches[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "repeat", b->repeat);
+        cJSON_AddNumberToObject(o, "index", b->index);
+        cJSON_AddNumberToObject(o, "requests", b->n_requests);
+        cJSON_AddNumberToObject(o, "input_tokens", b->n_input_tokens);
+        cJSON_AddNumberToObject(o, "output_tokens", b->n_output_tokens);
+        cJSON_AddNumberToObject(o, "idle_before_s", b->idle_before_s);
+        cJSON_AddNumberToObject(o, "start_s", b->start_s);
+        cJSON_AddNumberToObject(o, "prefill_end_s", b->prefill_end_s);
+        cJSON_AddNumberToObject(o, "end_s", b->end_s);
+        cJSON_AddItemToArray(arr, o);
+    }
+    return arr;
+}
+
 static cJSON *metrics_json(const lle_run_result *r)
 {
     cJSON *m = cJSON_CreateObject();
@@ -156,17 +155,25 @@ static cJSON *metrics_json(const lle_run_result *r)
     cJSON_AddNumberToObject(m, "requests", (double)r->n_requests);
     cJSON_AddNumberToObject(m, "input_tokens", (double)r->total_input_tokens);
     cJSON_AddNumberToObject(m, "output_tokens", (double)r->total_output_tokens);
+    cJSON_AddNumberToObject(m, "batches", (double)r->n_batches);
+    cJSON_AddNumberToObject(m, "prompts_truncated", r->prompts_truncated);
+    cJSON_AddNumberToObject(m, "prompt_entries_skipped", r->prompt_entries_skipped);
     cJSON_AddNumberToObject(m, "wall_s", r->wall_s);
+    cJSON_AddNumberToObject(m, "busy_s", r->busy_s);
+    cJSON_AddNumberToObject(m, "idle_s", r->idle_s);
     cJSON_AddNumberToObject(m, "prefill_s", r->prefill_s);
     cJSON_AddNumberToObject(m, "decode_s", r->decode_s);
+    cJSON_AddNumberToObject(m, "prefill_fraction", safe_div(r->prefill_s, r->prefill_s + r->decode_s));
     cJSON_AddNumberToObject(m, "prefill_tokens_per_s", r->prefill_tok_s);
     cJSON_AddNumberToObject(m, "decode_tokens_per_s", r->decode_tok_s);
+    cJSON_AddNumberToObject(m, "output_tokens_per_s", r->output_tok_s);
     cJSON_AddNumberToObject(m, "total_tokens_per_s", r->total_tok_s);
     cJSON_AddNumberToObject(m, "requests_per_s", r->requests_per_s);
     cJSON_AddItemToObject(m, "ttft_s", stats_json(&r->ttft));
     cJSON_AddItemToObject(m, "tpot_s", stats_json(&r->tpot));
     cJSON_AddItemToObject(m, "itl_s", stats_json(&r->itl));
     cJSON_AddItemToObject(m, "e2e_s", stats_json(&r->e2e));
+    cJSON_AddItemToObject(m, "queue_delay_s", stats_json(&r->queue));
     cJSON_AddNumberToObject(m, "peak_rss_bytes", (double)r->peak_rss_bytes);
     cJSON_AddNumberToObject(m, "model_bytes", (double)r->model_bytes);
     cJSON_AddNumberToObject(m, "kv_cache_bytes", (double)r->kv_cache_bytes);
@@ -178,6 +185,7 @@ char *lle_run_result_to_json(const lle_run_result *r, bool include_requests)
     cJSON *root = cJSON_CreateObject();
     char *model = lle_model_info_to_json(&r->model);
     char *out = NULL;
+    cJSON *env;
 
     cJSON_AddNumberToObject(root, "schema_version", RESULT_SCHEMA_VERSION);
     cJSON_AddStringToObject(root, "id", r->id);
@@ -185,10 +193,12 @@ char *lle_run_result_to_json(const lle_run_result *r, bool include_requests)
     if (r->error[0] != '\0')
         cJSON_AddStringToObject(root, "error", r->error);
     cJSON_AddStringToObject(root, "started_at", r->started_at);
-    cJSON_AddItemToObject(root, "config", config_json(r));
+    cJSON_AddItemToObject(root, "config", cJSON_Parse(r->config_json));
     cJSON_AddItemToObject(root, "model", model ? cJSON_Parse(model) : cJSON_CreateNull());
-    cJSON_AddItemToObject(root, "environment", environment_json());
+    env = lle_environment_json();
+    cJSON_AddItemToObject(root, "environment", env ? env : cJSON_CreateNull());
     cJSON_AddItemToObject(root, "metrics", metrics_json(r));
+    cJSON_AddItemToObject(root, "batches", batches_json(r));
     if (include_requests) {
         cJSON *arr = cJSON_AddArrayToObject(root, "requests");
         for (size_t i = 0; i < r->n_requests; i++)
@@ -200,11 +210,15 @@ char *lle_run_result_to_json(const lle_run_result *r, bool include_requests)
     return out;
 }
 
+/* The JSON file first (atomic rename), then the database row (one
+ * transaction): a crash in between leaves a complete file the database lacks,
+ * never a half-written experiment. */
 lle_status lle_run_result_save(const lle_run_result *r, const char *results_dir, char *path_out,
                                size_t path_out_size, lle_error *err)
 {
     char path[4200];
     char *json = NULL;
+    lle_store *store = NULL;
     lle_status st = lle_mkdir_p(results_dir, err);
 
     if (st != LLE_OK)
@@ -215,8 +229,13 @@ lle_status lle_run_result_save(const lle_run_result *r, const char *results_dir,
     if (json == NULL)
         return lle_fail(err, LLE_ERR_NOMEM, "out of memory writing results");
     st = lle_write_file_atomic(path, json, strlen(json), err);
+    if (st == LLE_OK)
+        st = lle_store_open(results_dir, &store, err);
+    if (st == LLE_OK)
+        st = lle_store_put(store, json, err);
     if (st == LLE_OK && path_out != NULL)
         lle_strlcpy(path_out, path, path_out_size);
+    lle_store_close(store);
     free(json);
     return st;
 }

@@ -1,20 +1,66 @@
-/* run_internal.h — functions shared by the runner's files (prompts.c,
- * runner.c, result.c, cache.c). Not installed. */
+/* run_internal.h — functions and types shared by the runner's files
+ * (config.c, plan.c, prompts.c, runner.c, result.c, cache.c). Not installed. */
 #ifndef LLE_RUN_INTERNAL_H
 #define LLE_RUN_INTERNAL_H
 
 #include "engine/engine.h"
 #include "lle/run.h"
 
+/* Values the runner derived from the configuration and the machine. */
+typedef struct lle_run_resolved {
+    const char *model_path;
+    int n_ctx, n_threads, n_threads_batch, n_batch, n_ubatch, n_seq_max;
+    int gpu_offload;          /* the linked llama.cpp can offload to a GPU */
+} lle_run_resolved;
+
+/* One request of the plan: its prompt tokens and scheduled arrival. */
+typedef struct lle_plan_request {
+    int index;               /* prompt index */
+    int32_t *tokens;         /* owned */
+    int n_tokens;
+    bool truncated;
+    int n_out;
+    double arrival_s;        /* offset from the window start; < 0: arrives when its batch starts */
+} lle_plan_request;
+
+/* The measured workload: requests in processing order, grouped into batches. */
+typedef struct lle_plan {
+    lle_plan_request *reqs;
+    int n_reqs;
+    int *batch_start;        /* n_batches + 1 offsets into reqs */
+    int n_batches;
+    double *delay_before;    /* constant/uniform traffic: idle before batch b (n_batches) */
+    int max_batch;           /* most requests in a batch */
+    int max_batch_cells;     /* most KV cells (prompt + output) a batch needs */
+    int n_truncated;
+    int n_skipped;           /* file entries without a usable prompt */
+} lle_plan;
+
 /* Build a synthetic prompt of exactly n_tokens tokens (BOS included when the
  * vocab adds one), deterministic in (seed, index). *tokens is malloc'd. */
 lle_status lle_synthetic_prompt(lle_engine *e, uint64_t seed, int index, int n_tokens, int32_t **tokens,
                                 lle_error *err);
 
+/* Build the plan from the configuration (prompts tokenized with `e`). */
+lle_status lle_plan_build(const lle_run_config *c, lle_engine *e, lle_plan *plan, lle_error *err);
+void lle_plan_free(lle_plan *plan);
+
+/* Name tables: -1 when unknown. */
+int lle_kv_type_from_name(const char *name);
+int lle_split_mode_from_name(const char *name);
+
+/* Resolved configuration as compact JSON (malloc'd; NULL on OOM). */
+char *lle_run_config_json(const lle_run_config *c, const lle_run_resolved *rv);
+
 /* A sortable, unique experiment id: UTC time to the millisecond + 32 random bits. */
 void lle_make_run_id(char *out, size_t size, char *iso_out, size_t iso_size);
 
-/* Aggregate per-request records into the result's totals and distributions. */
+/* Aggregate per-request and per-batch records into totals and distributions. */
 void lle_result_aggregate(lle_run_result *r);
+
+/* splitmix64 step: the PRNG of every seeded choice in the runner. */
+uint64_t lle_splitmix64(uint64_t *state);
+/* Uniform double in [0, 1). */
+double lle_rand01(uint64_t *state);
 
 #endif

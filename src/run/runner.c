@@ -1,22 +1,32 @@
 /* runner.c — runs one experiment: resolves the model (a file or a cached
- * synthesised preset), builds the synthetic prompts before the clock starts,
- * then generates each request through the engine and turns the token
- * timestamps into per-request records (TTFT, inter-token gaps, E2E). */
+ * synthesised preset), sizes the context for the batching mode, builds the
+ * plan (prompts, batches, arrivals) before the clock starts, runs warmup
+ * batches, then every measured pass: waits for arrivals (simulated idle, kept
+ * out of compute time but visible as queueing delay), decodes each batch
+ * through the engine and turns token timestamps into request records. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include "common/util.h"
+#include "llama.h"
 #include "run/run_internal.h"
 
-void lle_run_config_init(lle_run_config *cfg)
-{
-    memset(cfg, 0, sizeof *cfg);
-    cfg->n_prompts = 8;
-    cfg->max_input_tokens = 128;
-    cfg->max_output_tokens = 64;
-    cfg->seed = 42;
-}
+typedef struct run_ctx {
+    const lle_run_config *cfg;
+    lle_run_result *r;
+    lle_engine *eng;
+    lle_plan plan;
+    lle_run_resolved rv;
+    lle_gen_request *greqs;  /* max_batch */
+    lle_gen_trace *traces;   /* max_batch, each with n_out arrays */
+    lle_progress_fn progress;
+    void *user;
+    const volatile int *stop;
+    double t0;               /* window start, monotonic */
+    uint64_t tokens_done;
+} run_ctx;
 
 void lle_run_result_free(lle_run_result *r)
 {
@@ -27,147 +37,237 @@ void lle_run_result_free(lle_run_result *r)
         free(r->requests[i].output_tokens);
     }
     free(r->requests);
+    free(r->batches);
     free(r);
 }
 
-static lle_status validate(const lle_run_config *c, lle_error *err)
+/* Context and thread sizing from the configuration alone (the plan needs the
+ * engine to tokenize, so the context is sized for the worst batch allowed). */
+static lle_status resolve(const lle_run_config *c, lle_run_resolved *rv, lle_error *err)
 {
-    if ((c->model_path == NULL) == (c->preset == NULL))
-        return lle_fail(err, LLE_ERR_INVALID, "give exactly one of a model file or a preset");
-    if (c->n_prompts < 1)
-        return lle_fail(err, LLE_ERR_INVALID, "prompts: %d, must be at least 1", c->n_prompts);
-    if (c->max_input_tokens < 1)
-        return lle_fail(err, LLE_ERR_INVALID, "max_input_tokens: %d, must be at least 1", c->max_input_tokens);
-    if (c->max_output_tokens < 1)
-        return lle_fail(err, LLE_ERR_INVALID, "max_output_tokens: %d, must be at least 1",
-                        c->max_output_tokens);
-    if (c->n_ctx < 0 || (c->n_ctx > 0 && c->n_ctx < c->max_input_tokens + c->max_output_tokens))
+    int per_seq = c->max_input_tokens + c->max_output_tokens;
+    int max_seq = (int)llama_max_parallel_sequences();
+    int need;
+
+    rv->n_seq_max = c->batch_size;
+    if (c->adaptive_tokens > 0) /* a request needs at least 2 cells: one prompt, one output token */
+        rv->n_seq_max = c->adaptive_max_batch < c->adaptive_tokens / 2 ? c->adaptive_max_batch : c->adaptive_tokens / 2;
+    if (rv->n_seq_max > max_seq)
+        return lle_fail(err, LLE_ERR_INVALID, "batch of %d sequences: llama.cpp supports at most %d",
+                        rv->n_seq_max, max_seq);
+    need = c->adaptive_tokens > 0 ? c->adaptive_tokens : c->batch_size * per_seq;
+    if (c->n_ctx > 0 && c->n_ctx < need)
         return lle_fail(err, LLE_ERR_INVALID,
-                        "n_ctx %d is smaller than max_input_tokens + max_output_tokens = %d", c->n_ctx,
-                        c->max_input_tokens + c->max_output_tokens);
+                        "n_ctx %d is too small: a batch needs up to %d KV cells (%s)", c->n_ctx, need,
+                        c->adaptive_tokens > 0 ? "adaptive_tokens" : "batch_size x (max_input + max_output tokens)");
+    rv->n_ctx = c->n_ctx > 0 ? c->n_ctx : need;
+    rv->n_threads = c->n_threads > 0 ? c->n_threads : lle_cpu_count();
+    rv->n_threads_batch = c->n_threads_batch > 0 ? c->n_threads_batch : rv->n_threads;
+    rv->n_batch = c->n_batch > 0 ? c->n_batch : (rv->n_ctx < 512 ? rv->n_ctx : 512);
+    if (rv->n_batch < rv->n_seq_max) { /* llama.cpp reserves one output row per sequence in a batch */
+        if (c->n_batch > 0)
+            return lle_fail(err, LLE_ERR_INVALID, "n_batch %d is smaller than the %d sequences of a batch",
+                            c->n_batch, rv->n_seq_max);
+        rv->n_batch = rv->n_seq_max;
+    }
+    rv->n_ubatch = c->n_ubatch > 0 ? c->n_ubatch : rv->n_batch;
+    rv->gpu_offload = llama_supports_gpu_offload();
     return LLE_OK;
 }
 
-static lle_status init_result(const lle_run_config *cfg, lle_run_result **out, lle_error *err)
+static lle_status open_engine(run_ctx *x, lle_error *err)
 {
-    lle_run_result *r = calloc(1, sizeof *r);
-    lle_status st;
-
-    *out = NULL;
-    if (r == NULL)
-        return lle_fail(err, LLE_ERR_NOMEM, "out of memory");
-    r->config = *cfg;
-    r->config.model_path = r->config.preset = r->config.preset_type = r->config.cache_dir = NULL;
-    lle_make_run_id(r->id, sizeof r->id, r->started_at, sizeof r->started_at);
-    lle_strlcpy(r->status, "failed", sizeof r->status);
-    if (cfg->model_path != NULL) {
-        lle_strlcpy(r->model_path, cfg->model_path, sizeof r->model_path);
-        st = LLE_OK;
-    } else {
-        st = lle_preset_model_path(cfg->preset, cfg->preset_type, cfg->cache_dir, r->model_path,
-                                   sizeof r->model_path, err);
-    }
-    if (st == LLE_OK)
-        st = lle_model_inspect(r->model_path, &r->model, err);
-    if (st == LLE_OK) {
-        r->model_bytes = r->model.file_bytes;
-        r->n_threads = cfg->n_threads > 0 ? cfg->n_threads : lle_cpu_count();
-        r->n_ctx = cfg->n_ctx > 0 ? cfg->n_ctx : cfg->max_input_tokens + cfg->max_output_tokens;
-        r->requests = calloc((size_t)cfg->n_prompts, sizeof *r->requests);
-        if (r->requests == NULL)
-            st = lle_fail(err, LLE_ERR_NOMEM, "out of memory");
-    }
-    if (st != LLE_OK)
-        lle_run_result_free(r);
-    else
-        *out = r;
-    return st;
-}
-
-/* Turn one generation trace into a request record. */
-static lle_status fill_record(lle_request_record *rec, const lle_gen_trace *tr, double t0, int n_in)
-{
-    int n = tr->n_done;
-
-    rec->n_input_tokens = n_in;
-    rec->n_output_tokens = n;
-    rec->start_s = tr->t_start - t0;
-    rec->ttft_s = tr->t_tokens[0] - tr->t_start;
-    rec->e2e_s = tr->t_tokens[n - 1] - tr->t_start;
-    rec->prefill_s = tr->t_prefill_end - tr->t_start;
-    rec->decode_s = tr->t_tokens[n - 1] - tr->t_tokens[0];
-    rec->n_itl = (size_t)(n - 1);
-    rec->itl_s = malloc((size_t)(n > 1 ? n - 1 : 1) * sizeof *rec->itl_s);
-    rec->output_tokens = malloc((size_t)n * sizeof *rec->output_tokens);
-    if (rec->itl_s == NULL || rec->output_tokens == NULL)
-        return LLE_ERR_NOMEM;
-    for (int i = 1; i < n; i++)
-        rec->itl_s[i - 1] = tr->t_tokens[i] - tr->t_tokens[i - 1];
-    memcpy(rec->output_tokens, tr->tokens, (size_t)n * sizeof *rec->output_tokens);
-    return LLE_OK;
-}
-
-static lle_status open_engine(const lle_run_config *cfg, lle_run_result *r, lle_engine **eng, lle_error *err)
-{
+    const lle_run_config *c = x->cfg;
     lle_engine_params ep;
 
     memset(&ep, 0, sizeof ep);
-    ep.model_path = r->model_path;
-    ep.n_ctx = r->n_ctx;
-    ep.n_batch = r->n_ctx < 512 ? r->n_ctx : 512;
-    ep.n_threads = ep.n_threads_batch = r->n_threads;
-    ep.seed = cfg->seed;
-    ep.ignore_eos = 1;
-    return lle_llama_engine.open(&ep, eng, err);
+    ep.model_path = x->rv.model_path;
+    ep.n_ctx = x->rv.n_ctx;
+    ep.n_batch = x->rv.n_batch;
+    ep.n_ubatch = x->rv.n_ubatch;
+    ep.n_seq_max = x->rv.n_seq_max;
+    ep.n_threads = x->rv.n_threads;
+    ep.n_threads_batch = x->rv.n_threads_batch;
+    ep.n_gpu_layers = c->n_gpu_layers;
+    ep.split_mode = lle_split_mode_from_name(c->split_mode);
+    ep.main_gpu = c->main_gpu;
+    ep.tensor_split = c->n_tensor_split > 0 ? c->tensor_split : NULL;
+    ep.flash_attn = c->flash_attn;
+    ep.type_k = ep.type_v = lle_kv_type_from_name(c->kv_type);
+    ep.sampling.temperature = c->temperature;
+    ep.sampling.top_k = c->top_k;
+    ep.sampling.top_p = c->top_p;
+    ep.sampling.min_p = c->min_p;
+    ep.sampling.repeat_penalty = c->repeat_penalty;
+    ep.sampling.repeat_last_n = c->repeat_last_n;
+    ep.sampling.ignore_eos = c->ignore_eos;
+    ep.sampling.min_output_tokens = c->min_output_tokens;
+    return lle_llama_engine.open(&ep, &x->eng, err);
 }
 
-static lle_status make_prompts(lle_engine *eng, const lle_run_config *cfg, int32_t ***prompts, lle_error *err)
+static lle_status alloc_buffers(run_ctx *x, lle_error *err)
 {
-    lle_status st = LLE_OK;
-    int32_t **p = calloc((size_t)cfg->n_prompts, sizeof *p);
+    int mb = x->plan.max_batch, n_out = x->cfg->max_output_tokens;
+    size_t n_total = (size_t)x->plan.n_reqs * (size_t)x->cfg->repeat;
 
-    if (p == NULL)
+    x->greqs = calloc((size_t)mb, sizeof *x->greqs);
+    x->traces = calloc((size_t)mb, sizeof *x->traces);
+    x->r->requests = calloc(n_total, sizeof *x->r->requests);
+    x->r->batches = calloc((size_t)x->plan.n_batches * (size_t)x->cfg->repeat, sizeof *x->r->batches);
+    if (x->greqs == NULL || x->traces == NULL || x->r->requests == NULL || x->r->batches == NULL)
         return lle_fail(err, LLE_ERR_NOMEM, "out of memory");
-    for (int i = 0; i < cfg->n_prompts && st == LLE_OK; i++)
-        st = lle_synthetic_prompt(eng, cfg->seed, i, cfg->max_input_tokens, &p[i], err);
-    *prompts = p;
-    return st;
+    for (int i = 0; i < mb; i++) {
+        x->traces[i].t_tokens = malloc((size_t)n_out * sizeof(double));
+        x->traces[i].tokens = malloc((size_t)n_out * sizeof(int32_t));
+        if (x->traces[i].t_tokens == NULL || x->traces[i].tokens == NULL)
+            return lle_fail(err, LLE_ERR_NOMEM, "out of memory");
+    }
+    return LLE_OK;
 }
 
-static lle_status run_requests(lle_engine *eng, const lle_run_config *cfg, int32_t **prompts, lle_run_result *r,
-                               lle_progress_fn progress, void *user, const volatile int *stop, lle_error *err)
+static void free_buffers(run_ctx *x)
 {
-    int n_out = cfg->max_output_tokens;
-    lle_gen_trace tr = {0};
-    lle_status st = LLE_OK;
-    uint64_t toks = 0;
-    double t0;
+    for (int i = 0; x->traces != NULL && i < x->plan.max_batch; i++) {
+        free(x->traces[i].t_tokens);
+        free(x->traces[i].tokens);
+    }
+    free(x->traces);
+    free(x->greqs);
+}
 
-    tr.t_tokens = malloc((size_t)n_out * sizeof *tr.t_tokens);
-    tr.tokens = malloc((size_t)n_out * sizeof *tr.tokens);
-    if (tr.t_tokens == NULL || tr.tokens == NULL) {
-        st = lle_fail(err, LLE_ERR_NOMEM, "out of memory");
-        goto cleanup;
+static double rel_now(const run_ctx *x) { return lle_now_s() - x->t0; }
+
+/* Sleep until `target` (window-relative), polling the stop flag. */
+static lle_status idle_until(run_ctx *x, double target, double *idle, lle_error *err)
+{
+    double start = rel_now(x), now = start;
+
+    while (now < target) {
+        double left = target - now;
+        struct timespec ts;
+        if (x->stop != NULL && *x->stop)
+            return lle_fail(err, LLE_ERR_INTERRUPTED, "interrupted");
+        left = left > 0.05 ? 0.05 : left;
+        ts.tv_sec = 0;
+        ts.tv_nsec = (long)(left * 1e9);
+        nanosleep(&ts, NULL);
+        now = rel_now(x);
     }
-    t0 = lle_now_s();
-    for (int i = 0; i < cfg->n_prompts; i++) {
-        st = eng->vt->generate(eng, prompts[i], cfg->max_input_tokens, n_out, &tr, stop, err);
-        if (st != LLE_OK)
-            break;
-        r->requests[i].index = i;
-        if (fill_record(&r->requests[i], &tr, t0, cfg->max_input_tokens) != LLE_OK) {
-            st = lle_fail(err, LLE_ERR_NOMEM, "out of memory");
-            break;
+    *idle = now > start ? now - start : 0.0;
+    return LLE_OK;
+}
+
+static lle_status record_request(run_ctx *x, const lle_plan_request *pq, const lle_gen_trace *tr, int rep,
+                                 int b, double arrival)
+{
+    lle_request_record *q = &x->r->requests[x->r->n_requests];
+    int n = tr->n_done;
+    double start = tr->t_start - x->t0;
+
+    q->index = pq->index;
+    q->repeat = rep;
+    q->batch = b;
+    q->n_input_tokens = pq->n_tokens;
+    q->n_output_tokens = n;
+    q->truncated = pq->truncated;
+    q->arrival_s = arrival < 0.0 ? start : arrival;
+    q->start_s = start;
+    q->queue_delay_s = start - q->arrival_s;
+    q->ttft_s = (tr->t_tokens[0] - x->t0) - q->arrival_s;
+    q->e2e_s = (tr->t_tokens[n - 1] - x->t0) - q->arrival_s;
+    q->prefill_s = tr->t_prefill_end - tr->t_start;
+    q->decode_s = tr->t_tokens[n - 1] - tr->t_tokens[0];
+    q->n_itl = (size_t)(n - 1);
+    q->itl_s = malloc((size_t)(n > 1 ? n - 1 : 1) * sizeof *q->itl_s);
+    q->output_tokens = malloc((size_t)n * sizeof *q->output_tokens);
+    if (q->itl_s == NULL || q->output_tokens == NULL) {
+        free(q->itl_s);
+        free(q->output_tokens);
+        return LLE_ERR_NOMEM;
+    }
+    for (int i = 1; i < n; i++)
+        q->itl_s[i - 1] = tr->t_tokens[i] - tr->t_tokens[i - 1];
+    memcpy(q->output_tokens, tr->tokens, (size_t)n * sizeof *q->output_tokens);
+    x->r->n_requests++;
+    x->tokens_done += (uint64_t)n;
+    return LLE_OK;
+}
+
+/* Wait for the batch's arrivals; returns the idle time spent. */
+static lle_status await_batch(run_ctx *x, int b, double pass_t0, double *idle, lle_error *err)
+{
+    const lle_plan *p = &x->plan;
+    double target = -1.0;
+
+    *idle = 0.0;
+    if (p->delay_before[b] > 0.0)
+        return idle_until(x, rel_now(x) + p->delay_before[b], idle, err);
+    for (int i = p->batch_start[b]; i < p->batch_start[b + 1]; i++)
+        if (p->reqs[i].arrival_s >= 0.0 && pass_t0 + p->reqs[i].arrival_s > target)
+            target = pass_t0 + p->reqs[i].arrival_s;
+    return target > rel_now(x) ? idle_until(x, target, idle, err) : LLE_OK;
+}
+
+static lle_status run_batch(run_ctx *x, int rep, int b, double pass_t0, lle_error *err)
+{
+    const lle_plan *p = &x->plan;
+    int s = p->batch_start[b], n = p->batch_start[b + 1] - s;
+    lle_batch_record *br = &x->r->batches[x->r->n_batches];
+    double idle = 0.0, last_prefill = 0.0, last_tok = 0.0;
+    lle_status st = await_batch(x, b, pass_t0, &idle, err);
+
+    for (int i = 0; st == LLE_OK && i < n; i++) {
+        const lle_plan_request *q = &p->reqs[s + i];
+        x->greqs[i] = (lle_gen_request){q->tokens, q->n_tokens, q->n_out, x->cfg->seed + (uint64_t)q->index};
+    }
+    if (st == LLE_OK)
+        st = x->eng->vt->generate(x->eng, x->greqs, n, x->traces, x->stop, err);
+    if (st != LLE_OK)
+        return st;
+    memset(br, 0, sizeof *br);
+    *br = (lle_batch_record){.repeat = rep, .index = b, .n_requests = n, .idle_before_s = idle,
+                             .start_s = x->traces[0].t_start - x->t0};
+    for (int i = 0; i < n; i++) {
+        const lle_plan_request *q = &p->reqs[s + i];
+        double arrival = q->arrival_s < 0.0 ? -1.0 : pass_t0 + q->arrival_s;
+        if (record_request(x, q, &x->traces[i], rep, b, arrival) != LLE_OK)
+            return lle_fail(err, LLE_ERR_NOMEM, "out of memory");
+        if (x->traces[i].t_prefill_end > last_prefill)
+            last_prefill = x->traces[i].t_prefill_end;
+        if (x->traces[i].t_tokens[x->traces[i].n_done - 1] > last_tok)
+            last_tok = x->traces[i].t_tokens[x->traces[i].n_done - 1];
+        br->n_input_tokens += q->n_tokens;
+        br->n_output_tokens += x->traces[i].n_done;
+    }
+    br->prefill_end_s = last_prefill - x->t0;
+    br->end_s = last_tok - x->t0;
+    x->r->n_batches++;
+    return LLE_OK;
+}
+
+static lle_status run_measured(run_ctx *x, lle_error *err)
+{
+    int total = x->plan.n_reqs * x->cfg->repeat;
+    lle_status st = LLE_OK;
+
+    for (int w = 0; w < x->cfg->warmup && st == LLE_OK; w++) {
+        int n = x->plan.batch_start[1];
+        for (int i = 0; i < n; i++) {
+            const lle_plan_request *q = &x->plan.reqs[i];
+            x->greqs[i] = (lle_gen_request){q->tokens, q->n_tokens, q->n_out, x->cfg->seed + (uint64_t)q->index};
         }
-        r->n_requests = (size_t)i + 1;
-        toks += (uint64_t)tr.n_done;
-        if (progress != NULL)
-            progress(i + 1, cfg->n_prompts, (double)toks / (lle_now_s() - t0), user);
+        st = x->eng->vt->generate(x->eng, x->greqs, n, x->traces, x->stop, err);
     }
-    r->wall_s = lle_now_s() - t0;
-cleanup:
-    free(tr.t_tokens);
-    free(tr.tokens);
+    x->t0 = lle_now_s();
+    for (int rep = 0; rep < x->cfg->repeat && st == LLE_OK; rep++) {
+        double pass_t0 = rel_now(x);
+        for (int b = 0; b < x->plan.n_batches && st == LLE_OK; b++) {
+            st = run_batch(x, rep, b, pass_t0, err);
+            if (st == LLE_OK && x->progress != NULL)
+                x->progress((int)x->r->n_requests, total, (double)x->tokens_done / rel_now(x), x->user);
+        }
+    }
+    x->r->wall_s = rel_now(x);
     return st;
 }
 
@@ -180,39 +280,90 @@ static uint64_t peak_rss_bytes(void)
     return (uint64_t)ru.ru_maxrss * 1024ULL;
 }
 
-lle_status lle_run_single(const lle_run_config *cfg, lle_progress_fn progress, void *user,
-                          const volatile int *stop, lle_run_result **out, lle_error *err)
+/* Model resolution and the result shell; the config is validated first. */
+static lle_status prepare(run_ctx *x, lle_run_config *cfg, lle_error *err)
 {
-    lle_run_result *r = NULL;
-    lle_engine *eng = NULL;
-    int32_t **prompts = NULL;
+    lle_run_result *r = calloc(1, sizeof *r);
     lle_status st;
 
+    if (r == NULL)
+        return lle_fail(err, LLE_ERR_NOMEM, "out of memory");
+    x->r = r;
+    lle_make_run_id(r->id, sizeof r->id, r->started_at, sizeof r->started_at);
+    lle_strlcpy(r->status, "failed", sizeof r->status);
+    st = lle_run_config_apply_preset(cfg, err);
+    if (st == LLE_OK)
+        st = lle_run_config_validate(cfg, err);
+    if (st == LLE_OK)
+        st = resolve(cfg, &x->rv, err);
+    if (st == LLE_OK && cfg->model_path != NULL)
+        lle_strlcpy(r->model_path, cfg->model_path, sizeof r->model_path);
+    else if (st == LLE_OK)
+        st = lle_preset_model_path(cfg->preset, cfg->preset_type, cfg->cache_dir, r->model_path,
+                                   sizeof r->model_path, err);
+    x->rv.model_path = r->model_path;
+    if (st == LLE_OK)
+        st = lle_model_inspect(r->model_path, &r->model, err);
+    r->model_bytes = r->model.file_bytes;
+    r->n_threads = x->rv.n_threads;
+    return st;
+}
+
+static void finish(run_ctx *x, lle_status st)
+{
+    lle_run_result *r = x->r;
+    char *cj;
+
+    lle_strlcpy(r->status, st == LLE_OK ? "completed" : "interrupted", sizeof r->status);
+    if (st != LLE_OK)
+        lle_strlcpy(r->error, "interrupted by signal; the batch in flight was dropped", sizeof r->error);
+    r->config = *x->cfg;
+    r->config.model_path = r->config.preset = r->config.preset_type = r->config.cache_dir = NULL;
+    r->config.kv_type = r->config.split_mode = r->config.decoding_preset = NULL;
+    r->config.prompt_file = r->config.prompt_format = r->config.prompt_order = r->config.traffic = NULL;
+    r->n_ctx = x->eng->vt->n_ctx(x->eng);
+    x->rv.n_ctx = r->n_ctx;
+    cj = lle_run_config_json(x->cfg, &x->rv);
+    lle_strlcpy(r->config_json, cj ? cj : "{}", sizeof r->config_json);
+    free(cj);
+    r->prompts_truncated = x->plan.n_truncated;
+    r->prompt_entries_skipped = x->plan.n_skipped;
+    lle_result_aggregate(r);
+    r->kv_cache_bytes = x->eng->vt->kv_bytes(x->eng);
+    r->peak_rss_bytes = peak_rss_bytes();
+}
+
+lle_status lle_run_single(const lle_run_config *cfg_in, lle_progress_fn progress, void *user,
+                          const volatile int *stop, lle_run_result **out, lle_error *err)
+{
+    lle_run_config cfg = *cfg_in;
+    run_ctx x;
+    lle_status st;
+
+    memset(&x, 0, sizeof x);
+    x.cfg = &cfg;
+    x.progress = progress;
+    x.user = user;
+    x.stop = stop;
     *out = NULL;
-    st = validate(cfg, err);
+    st = prepare(&x, &cfg, err);
     if (st == LLE_OK)
-        st = init_result(cfg, &r, err);
+        st = open_engine(&x, err);
     if (st == LLE_OK)
-        st = open_engine(cfg, r, &eng, err);
+        st = lle_plan_build(&cfg, x.eng, &x.plan, err);
     if (st == LLE_OK)
-        st = make_prompts(eng, cfg, &prompts, err);
+        st = alloc_buffers(&x, err);
     if (st == LLE_OK)
-        st = run_requests(eng, cfg, prompts, r, progress, user, stop, err);
-    if (r != NULL && (st == LLE_OK || st == LLE_ERR_INTERRUPTED)) {
-        lle_strlcpy(r->status, st == LLE_OK ? "completed" : "interrupted", sizeof r->status);
-        if (st != LLE_OK)
-            lle_strlcpy(r->error, "interrupted by signal", sizeof r->error);
-        lle_result_aggregate(r);
-        r->kv_cache_bytes = eng->vt->kv_bytes(eng);
-        r->peak_rss_bytes = peak_rss_bytes();
-        *out = r;
-        r = NULL;
+        st = run_measured(&x, err);
+    if (st == LLE_OK || (st == LLE_ERR_INTERRUPTED && x.r->requests != NULL)) {
+        finish(&x, st);
+        *out = x.r;
+        x.r = NULL;
     }
-    for (int i = 0; prompts != NULL && i < cfg->n_prompts; i++)
-        free(prompts[i]);
-    free(prompts);
-    if (eng != NULL)
-        eng->vt->close(eng);
-    lle_run_result_free(r);
+    free_buffers(&x);
+    lle_plan_free(&x.plan);
+    if (x.eng != NULL)
+        x.eng->vt->close(x.eng);
+    lle_run_result_free(x.r);
     return st;
 }

@@ -24,6 +24,46 @@ check_true "result file saved" test -f "$R/$id.json"
 check_true "saved file = stdout" test "$(jq -r .id "$R/$id.json")" = "$id"
 check_true "no temp files" test -z "$(find "$R" -name '*.tmp*')"
 
+# --- schema and database ------------------------------------------------------------
+check_true "json validates against schema/result.schema.json" /usr/bin/python3 -c "
+import json, jsonschema
+jsonschema.validate(json.load(open('$TMP/run.json')), json.load(open('$LLE_SRC/schema/result.schema.json')))"
+db="$R/results.db"
+check_true "db row exists" test "$(sqlite3 "$db" "select count(*) from experiments where id='$id'")" = 1
+check_true "db output tokens = json" test "$(sqlite3 "$db" "select output_tokens from experiments where id='$id'")" = 24
+check_true "db request rows = json" test "$(sqlite3 "$db" "select count(*) from requests where experiment_id='$id'")" = 3
+check_true "db ttft = json" test "$(sqlite3 "$db" "select printf('%.9f', ttft_s) from requests where experiment_id='$id' and idx=0")" = \
+    "$(jq -r '.requests[0].ttft_s' "$TMP/run.json" | xargs printf '%.9f')"
+check_true "db integrity" test "$(sqlite3 "$db" 'pragma integrity_check')" = ok
+
+# --- batching, sampling, prompt files, traffic ----------------------------------------
+common=(--model "$M" --prompts 4 --max-input-tokens 12 --max-output-tokens 6 --threads 2 --no-save --json -q)
+"$BIN" run single "${common[@]}" --batch-size 1 > "$TMP/b1.json"
+"$BIN" run single "${common[@]}" --batch-size 4 > "$TMP/b4.json"
+"$BIN" run single "${common[@]}" --adaptive-batching 40 > "$TMP/ad.json"
+tok() { jq -c '[.requests | sort_by(.index)[] | .output_token_ids]' "$1"; }
+check_true "batch 4 = batch 1 greedy tokens" test "$(tok "$TMP/b4.json")" = "$(tok "$TMP/b1.json")"
+check_true "adaptive = batch 1 greedy tokens" test "$(tok "$TMP/ad.json")" = "$(tok "$TMP/b1.json")"
+check_true "batch 4 is one batch" test "$(jq '.metrics.batches' "$TMP/b4.json")" = 1
+check_true "adaptive batches within budget" test "$(jq '[.batches[] | .input_tokens + .output_tokens <= 40] | all' "$TMP/ad.json")" = true
+"$BIN" run single "${common[@]}" --decoding-preset standard --seed 5 > "$TMP/s1.json"
+"$BIN" run single "${common[@]}" --decoding-preset standard --seed 5 --batch-size 2 > "$TMP/s2.json"
+check_true "seeded sampling reproducible across batch sizes" test "$(tok "$TMP/s1.json")" = "$(tok "$TMP/s2.json")"
+check_true "sampling recorded" test "$(jq -r '.config.decoding' "$TMP/s1.json")" = sampling
+check_exit 0 "prompt file run" -- "$BIN" run single --model "$M" --prompt-file "$LLE_SRC/tests/data/prompts/aienergyscore_head.jsonl" \
+    --prompts 3 --max-input-tokens 6 --max-output-tokens 2 --no-save --json
+check_true "prompt file cut to max_input_tokens" test "$(jq '.metrics.prompts_truncated' "$TMP/out")" = 3
+check_usage_error "malformed prompt line" "broken_json_line3.jsonl:3" -- "$BIN" run single --model "$M" \
+    --prompt-file "$LLE_SRC/tests/data/prompts/broken_json_line3.jsonl" --no-save
+check_usage_error "delay_min > delay_max" "delay_min" -- "$BIN" run single --model "$M" --traffic uniform \
+    --delay-min 4 --delay-max 0.3 --no-save
+check_usage_error "top-k with greedy" "temperature" -- "$BIN" run single --model "$M" --top-k 40 --no-save
+check_usage_error "bad kv type" "kv_type" -- "$BIN" run single --model "$M" --kv-type q3_x --no-save
+check_usage_error "bad flash-attn" "--flash-attn" -- "$BIN" run single --model "$M" --flash-attn maybe --no-save
+check_exit 0 "poisson traffic" -- "$BIN" run single "${common[@]}" --traffic poisson --rate 50
+check_true "queue delays non-negative" test "$(jq '[.requests[] | .queue_delay_s >= -1e-9] | all' "$TMP/out")" = true
+check_true "busy + idle = wall" test "$(jq '.metrics | ((.busy_s + .idle_s - .wall_s) | fabs) < 1e-9' "$TMP/out")" = true
+
 # --- table output -----------------------------------------------------------------
 check_exit 0 "run table" -- "$BIN" run single --model "$M" --prompts 2 --max-input-tokens 8 \
     --max-output-tokens 4 --no-save
@@ -67,6 +107,8 @@ kill -INT "$pid"
 rc=0; wait "$pid" || rc=$?
 check_true "SIGINT exits 130 (got $rc)" test "$rc" = 130
 f=$(ls "$R2"/*.json 2>/dev/null | head -1)
+check_true "db consistent after SIGINT" test "$(sqlite3 "$R2/results.db" 'pragma integrity_check')" = ok
+check_true "db has the interrupted row" test "$(sqlite3 "$R2/results.db" "select status from experiments")" = interrupted
 check_true "interrupted result saved" test -n "$f"
 [ -n "$f" ] && check_true "status interrupted" test "$(jq -r .status "$f")" = interrupted
 [ -n "$f" ] && check_true "partial count consistent" \

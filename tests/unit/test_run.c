@@ -38,6 +38,7 @@ static lle_run_config small_config(void)
     c.max_input_tokens = 24;
     c.max_output_tokens = 10;
     c.n_threads = 2;
+    c.warmup = 0;
     return c;
 }
 
@@ -170,6 +171,220 @@ static void test_interrupt(void **state)
     lle_run_result_free(r);
 }
 
+static lle_run_result *run_ok(const lle_run_config *c)
+{
+    lle_run_result *r = NULL;
+    lle_error err = {0};
+    lle_status st = lle_run_single(c, NULL, NULL, NULL, &r, &err);
+
+    if (st != LLE_OK)
+        fail_msg("run failed: %s", err.msg);
+    return r;
+}
+
+static const lle_request_record *by_index(const lle_run_result *r, int index)
+{
+    for (size_t i = 0; i < r->n_requests; i++)
+        if (r->requests[i].index == index)
+            return &r->requests[i];
+    return NULL;
+}
+
+/* Real batching must not change greedy results: batch 1, 4 and adaptive. */
+static void test_batching_same_tokens(void **state)
+{
+    lle_run_config c = small_config();
+    lle_run_result *a, *b, *d;
+
+    (void)state;
+    c.n_prompts = 5;
+    c.min_input_tokens = 8; /* varied lengths */
+    a = run_ok(&c);
+    c.batch_size = 4;
+    b = run_ok(&c);
+    c.batch_size = 1;
+    c.adaptive_tokens = 80;
+    d = run_ok(&c);
+    assert_int_equal(a->n_batches, 5);
+    assert_int_equal(b->n_batches, 2);
+    for (size_t i = 0; i < d->n_batches; i++) {
+        int cells = d->batches[i].n_input_tokens + d->batches[i].n_requests * 10;
+        assert_true(cells <= 80); /* adaptive batches never exceed the budget */
+    }
+    for (int i = 0; i < 5; i++) {
+        const lle_request_record *x = by_index(a, i), *y = by_index(b, i), *z = by_index(d, i);
+        assert_non_null(x);
+        assert_non_null(y);
+        assert_non_null(z);
+        assert_int_equal(x->n_input_tokens, y->n_input_tokens);
+        assert_memory_equal(x->output_tokens, y->output_tokens, 10 * sizeof(int32_t));
+        assert_memory_equal(x->output_tokens, z->output_tokens, 10 * sizeof(int32_t));
+    }
+    lle_run_result_free(a);
+    lle_run_result_free(b);
+    lle_run_result_free(d);
+}
+
+static void test_seeded_sampling(void **state)
+{
+    lle_run_config c = small_config();
+    lle_run_result *a, *b, *d;
+    bool differs = false;
+
+    (void)state;
+    c.decoding_preset = "standard";
+    c.batch_size = 3;
+    a = run_ok(&c);
+    b = run_ok(&c);
+    c.seed = 7;
+    d = run_ok(&c);
+    for (int i = 0; i < 3; i++) {
+        assert_memory_equal(by_index(a, i)->output_tokens, by_index(b, i)->output_tokens, 10 * sizeof(int32_t));
+        if (memcmp(by_index(a, i)->output_tokens, by_index(d, i)->output_tokens, 10 * sizeof(int32_t)) != 0)
+            differs = true;
+    }
+    assert_true(differs);
+    lle_run_result_free(a);
+    lle_run_result_free(b);
+    lle_run_result_free(d);
+}
+
+/* Simulated idle is outside compute time but shows as queue delay. */
+static void test_traffic_burst(void **state)
+{
+    lle_run_config c = small_config();
+    lle_run_result *r;
+
+    (void)state;
+    c.n_prompts = 4;
+    c.traffic = "burst";
+    c.burst_size = 2;
+    c.burst_interval_s = 0.6;
+    r = run_ok(&c);
+    assert_int_equal(r->n_requests, 4);
+    /* the engine idles for the second burst unless the first kept it busy past 0.6 s */
+    assert_true(r->idle_s > 0.0 || r->batches[1].end_s >= 0.6);
+    assert_true(r->batches[2].idle_before_s > 0.0 || r->batches[1].end_s >= 0.6);
+    assert_true(fabs(r->busy_s + r->idle_s - r->wall_s) < 1e-9);
+    for (size_t i = 0; i < r->n_requests; i++) {
+        const lle_request_record *q = &r->requests[i];
+        assert_true(q->queue_delay_s >= -1e-9);
+        assert_true(q->arrival_s <= q->start_s + 1e-9);
+        assert_true(q->ttft_s >= q->queue_delay_s);
+    }
+    /* the second burst arrives 0.6 s after the first */
+    assert_true(by_index(r, 2)->arrival_s >= 0.6 - 1e-9);
+    assert_true(r->batches[2].start_s >= 0.6);
+    lle_run_result_free(r);
+}
+
+static void test_constant_delay(void **state)
+{
+    lle_run_config c = small_config();
+    lle_run_result *r;
+
+    (void)state;
+    c.n_prompts = 3;
+    c.traffic = "constant";
+    c.delay_s = 0.2;
+    r = run_ok(&c);
+    assert_true(r->idle_s >= 0.4 - 1e-3 && r->idle_s < 0.6);
+    for (size_t i = 0; i < r->n_requests; i++)
+        assert_true(fabs(r->requests[i].queue_delay_s) < 1e-9);
+    assert_true(r->output_tok_s > (double)r->total_output_tokens / r->wall_s);
+    lle_run_result_free(r);
+}
+
+static void test_repeat_and_eos(void **state)
+{
+    lle_run_config c = small_config();
+    lle_run_result *r;
+
+    (void)state;
+    c.n_prompts = 2;
+    c.repeat = 2;
+    c.warmup = 0;
+    r = run_ok(&c);
+    assert_int_equal(r->n_requests, 4);
+    assert_int_equal(r->requests[3].repeat, 1);
+    lle_run_result_free(r);
+    c = small_config();
+    c.ignore_eos = false;
+    c.min_output_tokens = 3;
+    r = run_ok(&c);
+    for (size_t i = 0; i < r->n_requests; i++)
+        assert_true(r->requests[i].n_output_tokens >= 3 && r->requests[i].n_output_tokens <= 10);
+    lle_run_result_free(r);
+}
+
+static void test_validation_messages(void **state)
+{
+    lle_run_config c = small_config();
+    lle_error err = {0};
+
+    (void)state;
+    c.top_k = 40; /* greedy */
+    assert_int_equal(lle_run_config_validate(&c, &err), LLE_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "temperature"));
+    c = small_config();
+    c.traffic = "uniform";
+    c.delay_min_s = 4.0;
+    c.delay_max_s = 0.3;
+    assert_int_equal(lle_run_config_validate(&c, &err), LLE_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "delay_min"));
+    c = small_config();
+    c.kv_type = "q3_weird";
+    assert_int_equal(lle_run_config_validate(&c, &err), LLE_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "kv_type"));
+    c = small_config();
+    c.decoding_preset = "wild";
+    assert_int_equal(lle_run_config_apply_preset(&c, &err), LLE_ERR_INVALID);
+    c.decoding_preset = "creative";
+    assert_int_equal(lle_run_config_apply_preset(&c, &err), LLE_OK);
+    assert_true(c.temperature > 1.0f);
+}
+
+static void fixture(char *out, size_t size, const char *name)
+{
+    const char *src = getenv("LLE_SRC");
+
+    snprintf(out, size, "%s/tests/data/prompts/%s", src ? src : ".", name);
+}
+
+static void test_prompt_files(void **state)
+{
+    lle_run_config c = small_config();
+    lle_run_result *r = NULL;
+    lle_error err = {0};
+    char path[4096];
+
+    (void)state;
+    fixture(path, sizeof path, "aienergyscore_head.jsonl");
+    c.prompt_file = path;
+    c.n_prompts = 4;
+    c.max_input_tokens = 4; /* real prompts are longer: they are cut, never overflow */
+    r = run_ok(&c);
+    assert_int_equal(r->n_requests, 4);
+    assert_int_equal(r->prompts_truncated, 4);
+    for (size_t i = 0; i < r->n_requests; i++) {
+        assert_int_equal(r->requests[i].n_input_tokens, 4);
+        assert_true(r->requests[i].truncated);
+    }
+    lle_run_result_free(r);
+    fixture(path, sizeof path, "sharegpt_head.json");
+    c.max_input_tokens = 512;
+    c.n_prompts = 2;
+    c.n_ctx = 0;
+    r = run_ok(&c);
+    assert_int_equal(r->n_requests, 2);
+    lle_run_result_free(r);
+    fixture(path, sizeof path, "broken_json_line3.jsonl");
+    r = NULL;
+    assert_int_equal(lle_run_single(&c, NULL, NULL, NULL, &r, &err), LLE_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, "broken_json_line3.jsonl:3"));
+    assert_null(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -178,6 +393,13 @@ int main(void)
         cmocka_unit_test(test_json_matches),
         cmocka_unit_test(test_bad_config),
         cmocka_unit_test(test_interrupt),
+        cmocka_unit_test(test_batching_same_tokens),
+        cmocka_unit_test(test_seeded_sampling),
+        cmocka_unit_test(test_traffic_burst),
+        cmocka_unit_test(test_constant_delay),
+        cmocka_unit_test(test_repeat_and_eos),
+        cmocka_unit_test(test_validation_messages),
+        cmocka_unit_test(test_prompt_files),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
