@@ -31,7 +31,7 @@ die() { printf 'deps: error: %s\n' "$*" >&2; exit 1; }
 
 # --- 1. Debian packages -----------------------------------------------------
 DEB_PKGS=(build-essential cmake pkg-config git ca-certificates nodejs npm
-          libcmocka-dev libcjson-dev libsqlite3-dev sqlite3 python3 python3-jsonschema jq)
+          libcmocka-dev libcjson-dev libsqlite3-dev libyaml-dev sqlite3 python3 python3-jsonschema jq)
 install_debs() {
     local missing=() p
     for p in "${DEB_PKGS[@]}"; do

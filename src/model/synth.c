@@ -10,6 +10,8 @@
  * so that general.file_type is set) to a second temp file, renamed onto the
  * destination. Temp files live beside the destination and are removed on any
  * failure. Same preset + type + seed give byte-identical files. */
+#include <dlfcn.h>
+#include <libgen.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -50,13 +52,33 @@ typedef struct synth_job {
     bool out_made;
 } synth_job;
 
+/* <dir of the loaded liblle>/../share/llm-efficiency/vocab: an installed copy
+ * finds its data wherever the prefix was moved to. */
+static const char *relative_vocab_dir(void)
+{
+    static char dir[4096];
+    Dl_info info;
+    struct stat sb;
+    char tmp[4096];
+
+    if (dladdr((void *)(uintptr_t)lle_default_vocab_dir, &info) == 0 || info.dli_fname == NULL)
+        return NULL;
+    lle_strlcpy(tmp, info.dli_fname, sizeof tmp);
+    if ((size_t)snprintf(dir, sizeof dir, "%s/../share/llm-efficiency/vocab", dirname(tmp)) >= sizeof dir)
+        return NULL;
+    return stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode) ? dir : NULL;
+}
+
 const char *lle_default_vocab_dir(void)
 {
     const char *env = getenv("LLE_VOCAB_DIR");
+    const char *rel = relative_vocab_dir();
     struct stat sb;
 
     if (env != NULL && env[0] != '\0')
         return env;
+    if (rel != NULL)
+        return rel;
     if (stat(LLE_BUILD_VOCAB_DIR, &sb) == 0 && S_ISDIR(sb.st_mode))
         return LLE_BUILD_VOCAB_DIR;
     return LLE_INSTALL_VOCAB_DIR;
