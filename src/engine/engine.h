@@ -44,6 +44,11 @@ typedef struct lle_engine_params {
     int flash_attn;          /* -1 auto, 0 off, 1 on */
     int type_k, type_v;      /* enum ggml_type of the KV cache */
     lle_sampling sampling;
+    /* Optional: called after every successful llama_decode of generate() with
+     * the batch's token count and the KV cells in use after it (the sum of the
+     * sequences' lengths, unpadded) — what executed-FLOPs accounting needs. */
+    void (*on_decode)(void *user, int n_tokens, int n_kv_used);
+    void *on_decode_user;
 } lle_engine_params;
 
 /* One request of a batch. */

@@ -24,6 +24,9 @@ typedef struct llama_engine {
     int n_seq_max;
     int type_k, type_v;
     lle_sampling sampling;
+    void (*on_decode)(void *user, int n_tokens, int n_kv_used);
+    void *on_decode_user;
+    int kv_used;             /* cells in use during the current generate() */
     int32_t *eog;            /* end-of-generation token ids */
     int n_eog;
 } llama_engine;
@@ -159,6 +162,8 @@ static lle_status le_open(const lle_engine_params *p, lle_engine **out, lle_erro
     }
     e->base.vt = &lle_llama_engine;
     e->sampling = p->sampling;
+    e->on_decode = p->on_decode;
+    e->on_decode_user = p->on_decode_user;
     e->model = llama_model_load_from_file(p->model_path, model_params(p));
     if (e->model == NULL) {
         st = lle_fail(err, LLE_ERR_FORMAT, "%s: llama.cpp could not load the model (run with -v for details)",
@@ -241,6 +246,9 @@ static lle_status decode_checked(llama_engine *e, lle_error *err)
     if (rc != 0)
         return lle_fail(err, LLE_ERR_BACKEND, "llama_decode failed (code %d; %d tokens in the batch)", rc,
                         e->batch.n_tokens);
+    e->kv_used += e->batch.n_tokens;
+    if (e->on_decode != NULL)
+        e->on_decode(e->on_decode_user, e->batch.n_tokens, e->kv_used);
     return LLE_OK;
 }
 
@@ -332,6 +340,7 @@ static lle_status le_generate(lle_engine *base, const lle_gen_request *reqs, int
         }
     }
     llama_memory_clear(llama_get_memory(e->ctx), true);
+    e->kv_used = 0;
     t0 = lle_now_s();
     for (int s = 0; s < n; s++)
         traces[s].t_start = t0;
