@@ -40,6 +40,13 @@ lle_status lle_runtime_init(lle_error *err);
  * instead of stderr. Idempotent; lle_runtime_init() and lle_log_set() call it. */
 void lle_llama_log_init(void);
 
+/* splitmix64 step: the PRNG of every seeded choice (common/rand.c). */
+uint64_t lle_splitmix64(uint64_t *state);
+/* Uniform double in [0, 1). */
+double lle_rand01(uint64_t *state);
+/* Uniform in [0, bound) without modulo bias; bound > 0. */
+uint64_t lle_rand_below(uint64_t *state, uint64_t bound);
+
 /* Number of online CPU cores (>= 1). */
 int lle_cpu_count(void);
 

@@ -84,15 +84,6 @@ const char *lle_default_vocab_dir(void)
     return LLE_INSTALL_VOCAB_DIR;
 }
 
-static uint64_t splitmix64(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
-
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
 static uint64_t fnv1a(const char *s)
 {
     uint64_t h = 0xCBF29CE484222325ULL;
@@ -115,7 +106,7 @@ static void gen_values(uint64_t *rng, lle_synth_kind kind, float *out, int64_t n
         } else if (kind == LLE_SYNTH_BIAS) {
             out[i] = 0.0f;
         } else {
-            uint64_t r = splitmix64(rng);
+            uint64_t r = lle_splitmix64(rng);
             int32_t s = (int32_t)((r & 0xFFFF) + ((r >> 16) & 0xFFFF) + ((r >> 32) & 0xFFFF) + (r >> 48));
             out[i] = (float)(s - 131070) * scale;
         }

@@ -11,20 +11,6 @@
 #include "run/prompt_source.h"
 #include "run/run_internal.h"
 
-uint64_t lle_splitmix64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-double lle_rand01(uint64_t *s)
-{
-    return (double)(lle_splitmix64(s) >> 11) * (1.0 / 9007199254740992.0);
-}
-
 void lle_plan_free(lle_plan *p)
 {
     for (int i = 0; p->reqs != NULL && i < p->n_reqs; i++)
@@ -101,17 +87,6 @@ static int cmp_cells_desc(const void *a, const void *b)
     return (x->index > y->index) - (x->index < y->index);
 }
 
-/* Uniform in [0, b) without modulo bias (docs/prompts.md, "Ordering"). */
-static uint64_t below(uint64_t *rng, uint64_t b)
-{
-    uint64_t t = (0 - b) % b, r;
-
-    do
-        r = lle_splitmix64(rng);
-    while (r < t);
-    return r % b;
-}
-
 /* Synthetic prompts are ordered here (file prompts by lle_prompts_order, with
  * the same shuffle); adaptive batching then sorts longest first. */
 static void order_requests(const lle_run_config *c, lle_plan *p)
@@ -121,7 +96,7 @@ static void order_requests(const lle_run_config *c, lle_plan *p)
     } else if (c->prompt_file == NULL && strcmp(c->prompt_order, "shuffled") == 0) {
         uint64_t rng = c->seed;
         for (int i = p->n_reqs; i >= 2; i--) {
-            int j = (int)below(&rng, (uint64_t)i);
+            int j = (int)lle_rand_below(&rng, (uint64_t)i);
             lle_plan_request t = p->reqs[i - 1];
             p->reqs[i - 1] = p->reqs[j];
             p->reqs[j] = t;

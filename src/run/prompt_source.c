@@ -441,27 +441,6 @@ cleanup:
 
 /* ---- ordering ------------------------------------------------------------- */
 
-/* splitmix64 (Steele, Lea, Flood 2014): the state advances by the golden gamma. */
-static uint64_t splitmix64(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-/* Uniform in [0, bound) without modulo bias: draws below 2^64 mod bound are rejected. */
-static uint64_t uniform_below(uint64_t *state, uint64_t bound)
-{
-    uint64_t threshold = (0 - bound) % bound, r;
-
-    do {
-        r = splitmix64(state);
-    } while (r < threshold);
-    return r % bound;
-}
-
 typedef struct sort_item {
     size_t len, index;
     char *text;
@@ -510,7 +489,7 @@ lle_status lle_prompts_order(lle_prompt_set *s, const char *order, uint64_t seed
         return lle_fail(err, LLE_ERR_INVALID, "unknown prompt order '%s' (use as_given, sorted or shuffled)",
                         order);
     for (size_t i = s->n; i > 1; i--) {
-        size_t j = (size_t)uniform_below(&state, (uint64_t)i);
+        size_t j = (size_t)lle_rand_below(&state, (uint64_t)i);
         char *t = s->texts[i - 1];
         s->texts[i - 1] = s->texts[j];
         s->texts[j] = t;

@@ -18,21 +18,12 @@ static const char *const WORDS[] = {
 };
 #define N_WORDS (sizeof WORDS / sizeof WORDS[0])
 
-static uint64_t splitmix64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 /* Append n_words random words to a growing text buffer. */
 static lle_status append_words(char **text, size_t *len, size_t *cap, uint64_t *rng, int n_words,
                                lle_error *err)
 {
     for (int w = 0; w < n_words; w++) {
-        const char *word = WORDS[splitmix64(rng) % N_WORDS];
+        const char *word = WORDS[lle_splitmix64(rng) % N_WORDS];
         size_t wl = strlen(word);
         if (*len + wl + 2 > *cap) {
             size_t ncap = (*cap + wl + 2) * 2;

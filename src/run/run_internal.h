@@ -58,9 +58,5 @@ void lle_make_run_id(char *out, size_t size, char *iso_out, size_t iso_size);
 /* Aggregate per-request and per-batch records into totals and distributions. */
 void lle_result_aggregate(lle_run_result *r);
 
-/* splitmix64 step: the PRNG of every seeded choice in the runner. */
-uint64_t lle_splitmix64(uint64_t *state);
-/* Uniform double in [0, 1). */
-double lle_rand01(uint64_t *state);
 
 #endif
