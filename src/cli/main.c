@@ -13,6 +13,8 @@ static const char USAGE[] =
     "commands:\n"
     "  run       run experiments (run single ...)\n"
     "  model     inspect or synthesise GGUF models (model inspect, model synth)\n"
+    "  devices   this machine, its backends, calibrated peaks (--calibrate) and energy\n"
+    "            sources (alias: doctor)\n"
     "\n"
     "global options:\n"
     "  -h, --help      show this help (also: llm-efficiency <command> --help)\n"
@@ -59,6 +61,8 @@ int main(int argc, char **argv)
         rc = cli_run(argc - i, argv + i);
     else if (strcmp(argv[i], "model") == 0)
         rc = cli_model(argc - i, argv + i);
+    else if (strcmp(argv[i], "devices") == 0 || strcmp(argv[i], "doctor") == 0)
+        rc = cli_devices(argc - i, argv + i);
     else if (strcmp(argv[i], "help") == 0) {
         fputs(USAGE, stdout);
         rc = CLI_OK;

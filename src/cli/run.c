@@ -293,7 +293,7 @@ static void on_progress(int done, int total, double tok_s, void *user)
 
     if (!p->tty)
         return;
-    fprintf(stderr, "\r[%.*s%*s] %d/%d prompts  %.1f tok/s  %.0fs elapsed  ETA %.0fs ", fill,
+    fprintf(stderr, "\r[%.*s%*s] %d/%d requests  %.1f tok/s  %.0fs elapsed  ETA %.0fs\033[K", fill,
             "########################", width - fill, "", done, total, tok_s, el, eta);
     if (done == total)
         fputc('\n', stderr);
