@@ -3,6 +3,7 @@
 #ifndef LLE_LLE_H
 #define LLE_LLE_H
 
+#include "lle/config.h"
 #include "lle/device.h"
 #include "lle/error.h"
 #include "lle/log.h"

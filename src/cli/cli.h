@@ -15,7 +15,9 @@ enum { CLI_OK = 0, CLI_FAILED = 1, CLI_USAGE = 2, CLI_INTERRUPTED = 130 };
 /* Subcommand entry points: argv[0] is the subcommand name. */
 int cli_model(int argc, char **argv);
 int cli_run(int argc, char **argv);
+int cli_config(int argc, char **argv);
 int cli_devices(int argc, char **argv);
+int cli_measure(int argc, char **argv);
 
 /* Print "llm-efficiency: <msg>" to stderr (printf-style). */
 void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -13,8 +13,10 @@ static const char USAGE[] =
     "commands:\n"
     "  run       run experiments (run single ...)\n"
     "  model     inspect or synthesise GGUF models (model inspect, model synth)\n"
+    "  config    experiment files: validate, show, init, schema, migrate\n"
     "  devices   this machine, its backends, calibrated peaks (--calibrate) and energy\n"
     "            sources (alias: doctor)\n"
+    "  measure   run any command and report its energy, power and carbon (-- CMD ARGS...)\n"
     "\n"
     "global options:\n"
     "  -h, --help      show this help (also: llm-efficiency <command> --help)\n"
@@ -61,8 +63,12 @@ int main(int argc, char **argv)
         rc = cli_run(argc - i, argv + i);
     else if (strcmp(argv[i], "model") == 0)
         rc = cli_model(argc - i, argv + i);
+    else if (strcmp(argv[i], "config") == 0)
+        rc = cli_config(argc - i, argv + i);
     else if (strcmp(argv[i], "devices") == 0 || strcmp(argv[i], "doctor") == 0)
         rc = cli_devices(argc - i, argv + i);
+    else if (strcmp(argv[i], "measure") == 0)
+        rc = cli_measure(argc - i, argv + i);
     else if (strcmp(argv[i], "help") == 0) {
         fputs(USAGE, stdout);
         rc = CLI_OK;

@@ -9,11 +9,13 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "lle/config.h"
 
 static const char RUN_USAGE[] =
-    "usage: llm-efficiency run single (--model FILE | --preset NAME) [options]\n"
+    "usage: llm-efficiency run single [CONFIG] (--model FILE | --preset NAME) [options]\n"
     "\n"
-    "Run one measured experiment in-process through llama.cpp.\n"
+    "Run one measured experiment in-process through llama.cpp. CONFIG, a YAML or\n"
+    "JSON experiment file (docs/config-files.md), comes first; flags override it.\n"
     "\n"
     "model and engine:\n"
     "  --model FILE              GGUF model file\n"
@@ -63,6 +65,7 @@ static const char RUN_USAGE[] =
 
 typedef struct run_opts {
     lle_run_config cfg;
+    lle_config *file;  /* CONFIG: owns the strings cfg borrows; freed after the run */
     const char *results_dir;
     bool json;
     bool save;
@@ -237,13 +240,45 @@ static int parse_flag(int argc, char **argv, int *i, run_opts *o)
     return CLI_USAGE;
 }
 
+/* Load CONFIG into o->cfg, printing its diagnostics; -1 continue, else exit code. */
+static int load_config_file(const char *path, run_opts *o)
+{
+    lle_error err = {0};
+    lle_status st = lle_config_load(path, &o->file, &err);
+    char *diags = o->file != NULL ? lle_config_diag_text(o->file) : NULL;
+
+    if (diags != NULL && (st != LLE_OK || cli_verbosity > 0))
+        fputs(diags, stderr);
+    free(diags);
+    if (st != LLE_OK && o->file != NULL) {
+        cli_errorf("%s: %zu error(s); nothing was run", path, lle_config_error_count(o->file));
+        return CLI_USAGE;
+    }
+    if (st == LLE_OK)
+        st = lle_config_apply(o->file, &o->cfg, &err);
+    return st == LLE_OK ? -1 : cli_fail(&err);
+}
+
 static int parse_args(int argc, char **argv, run_opts *o)
 {
+    const char *file_model = NULL, *file_preset = NULL;
+    int first = 1;
+
     lle_run_config_init(&o->cfg);
     o->results_dir = "results";
     o->save = true;
     o->json = false;
-    for (int i = 1; i < argc; i++) {
+    o->file = NULL;
+    if (argc > 1 && argv[1][0] != '-') {  /* CONFIG first; a model flag replaces its model */
+        int rc = load_config_file(argv[1], o);
+        if (rc >= 0)
+            return rc;
+        file_model = o->cfg.model_path;
+        file_preset = o->cfg.preset;
+        o->cfg.model_path = o->cfg.preset = NULL;
+        first = 2;
+    }
+    for (int i = first; i < argc; i++) {
         const char *a = argv[i];
         int rc = -1;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -263,6 +298,10 @@ static int parse_args(int argc, char **argv, run_opts *o)
         }
         if (rc >= 0)
             return rc;
+    }
+    if (o->cfg.model_path == NULL && o->cfg.preset == NULL) {
+        o->cfg.model_path = file_model;
+        o->cfg.preset = file_preset;
     }
     if ((o->cfg.model_path == NULL) == (o->cfg.preset == NULL)) {
         cli_errorf("run single: give exactly one of --model FILE or --preset NAME");
@@ -373,8 +412,10 @@ static int run_single(int argc, char **argv)
     lle_status st;
     int rc = parse_args(argc, argv, &o);
 
-    if (rc >= 0)
+    if (rc >= 0) {
+        lle_config_free(o.file);
         return rc;
+    }
     ps.t0 = wall_now();
     ps.tty = isatty(STDERR_FILENO) && getenv("NO_COLOR") == NULL && cli_verbosity > 0;
     cli_install_signals();
@@ -384,6 +425,7 @@ static int run_single(int argc, char **argv)
     if (st != LLE_OK)
         rc = cli_fail(&err);
     lle_run_result_free(r);
+    lle_config_free(o.file);
     return rc;
 }
 
