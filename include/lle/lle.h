@@ -5,6 +5,7 @@
 
 #include "lle/config.h"
 #include "lle/device.h"
+#include "lle/energy.h"
 #include "lle/error.h"
 #include "lle/log.h"
 #include "lle/model.h"

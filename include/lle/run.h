@@ -70,6 +70,16 @@ typedef struct lle_run_config {
     /* --- repetition --- */
     int warmup;               /* unmeasured batches before measuring (default 1) */
     int repeat;               /* measured passes over the prompts (default 1) */
+    /* --- energy (docs/energy.md) --- */
+    bool energy;              /* measure energy (default true) */
+    double energy_interval_s; /* sampler period (default 0.1; 0.01 to 60) */
+    double idle_baseline_s;   /* idle baseline before the model loads (default 10; 0 = none) */
+    double baseline_ttl_s;    /* a cached baseline younger than this is reused (default 3600) */
+    const char *energy_sources; /* NULL = every kind: rapl, perf, nvml, amdsmi, estimate */
+    bool energy_estimates;    /* estimate CPU/RAM where no counter covers them (default true) */
+    double cpu_tdp_w;         /* 0 = look the CPU model up */
+    const char *carbon_intensity; /* NULL = world average; g/kWh, ISO alpha-3 or cloud region */
+    double pue;               /* default 1.0 */
 } lle_run_config;
 
 /* Defaults as documented in docs/configuration.md. */
@@ -149,9 +159,16 @@ typedef struct lle_run_result {
     lle_batch_record *batches;
     size_t n_requests;
     lle_request_record *requests;
+    char *energy_json;        /* the "energy" section (malloc'd), NULL without energy */
+    struct lle_meter *energy_meter; /* owns the time series until freed (lle/energy.h) */
+    double energy_origin_s;   /* meter time of the measured window's start */
 } lle_run_result;
 
-typedef void (*lle_progress_fn)(int done, int total, double tok_s, void *user);
+/* Progress after each batch: requests done/total, live output tok/s, and the
+ * live power of the energy meter (watts; NaN when energy is off). `power_method`
+ * is "measured", "estimated", "mixed" or NULL. */
+typedef void (*lle_progress_fn)(int done, int total, double tok_s, double power_w, const char *power_method,
+                                void *user);
 
 /* Run one experiment. `stop` (may be NULL) is polled between tokens: when it
  * becomes non-zero the run stops and the result has status "interrupted" and

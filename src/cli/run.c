@@ -1,6 +1,8 @@
 /* run.c — `llm-efficiency run single`: parse flags into an lle_run_config, run
  * the experiment with a TTY-only progress bar, save the result JSON into the
  * results directory, and print a table (or the JSON with --json). */
+#include <cjson/cJSON.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +58,16 @@ static const char RUN_USAGE[] =
     "  --rate R                  poisson: mean requests per second\n"
     "  --warmup N                unmeasured batches first (default 1)\n"
     "  --repeat N                measured passes over the prompts (default 1)\n"
+    "energy (docs/energy.md):\n"
+    "  --no-energy               do not measure energy\n"
+    "  --energy-interval S       power sampler period (default 0.1)\n"
+    "  --idle-baseline S         idle power measured first, cached (default 10; 0 = none)\n"
+    "  --baseline-ttl S          reuse a cached baseline younger than this (default 3600)\n"
+    "  --energy-sources LIST     rapl,perf,nvml,amdsmi,estimate (default: all found)\n"
+    "  --no-energy-estimates     no labelled CPU/RAM estimates where no counter exists\n"
+    "  --cpu-tdp W               CPU TDP for estimates (default: looked up)\n"
+    "  --carbon-intensity X      g CO2e/kWh, ISO alpha-3 country or cloud region (default 475)\n"
+    "  --pue X                   power usage effectiveness (default 1.0)\n"
     "output:\n"
     "  --results-dir DIR         where results are written (default ./results)\n"
     "  --no-save                 do not write results\n"
@@ -124,6 +136,15 @@ static const flag_spec FLAGS[] = {
     {"rate", K_DOUBLE, CFG(rate), 0, 1e9},
     {"warmup", K_INT, CFG(warmup), 0, 1000},
     {"repeat", K_INT, CFG(repeat), 1, 100000},
+    {"energy-interval", K_DOUBLE, CFG(energy_interval_s), 0.01, 60},
+    {"idle-baseline", K_DOUBLE, CFG(idle_baseline_s), 0, 3600},
+    {"baseline-ttl", K_DOUBLE, CFG(baseline_ttl_s), 0, 31536000},
+    {"energy-sources", K_STR, CFG(energy_sources), 0, 0},
+    {"cpu-tdp", K_DOUBLE, CFG(cpu_tdp_w), 0, 10000},
+    {"carbon-intensity", K_STR, CFG(carbon_intensity), 0, 0},
+    {"pue", K_DOUBLE, CFG(pue), 1, 10},
+    {"no-energy", K_SPECIAL, 0, 0, 0},
+    {"no-energy-estimates", K_SPECIAL, 0, 0, 0},
     {"flash-attn", K_SPECIAL, 0, 0, 0},
     {"tensor-split", K_SPECIAL, 0, 0, 0},
     {"no-ignore-eos", K_SPECIAL, 0, 0, 0},
@@ -200,6 +221,10 @@ static bool set_special(const char *name, const char *val, run_opts *o)
         o->json = true;
     else if (strcmp(name, "no-ignore-eos") == 0)
         o->cfg.ignore_eos = false;
+    else if (strcmp(name, "no-energy") == 0)
+        o->cfg.energy = false;
+    else if (strcmp(name, "no-energy-estimates") == 0)
+        o->cfg.energy_estimates = false;
     return true;
 }
 
@@ -323,7 +348,7 @@ static double wall_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static void on_progress(int done, int total, double tok_s, void *user)
+static void on_progress(int done, int total, double tok_s, double watts, const char *how, void *user)
 {
     progress_state *p = user;
     double el = wall_now() - p->t0;
@@ -332,8 +357,11 @@ static void on_progress(int done, int total, double tok_s, void *user)
 
     if (!p->tty)
         return;
-    fprintf(stderr, "\r[%.*s%*s] %d/%d requests  %.1f tok/s  %.0fs elapsed  ETA %.0fs\033[K", fill,
+    fprintf(stderr, "\r[%.*s%*s] %d/%d requests  %.1f tok/s  %.0fs elapsed  ETA %.0fs", fill,
             "########################", width - fill, "", done, total, tok_s, el, eta);
+    if (!isnan(watts))
+        fprintf(stderr, "  %.1f W %s", watts, how ? how : "");
+    fputs("\033[K", stderr);
     if (done == total)
         fputc('\n', stderr);
     fflush(stderr);
@@ -343,6 +371,45 @@ static void print_stats_row(const char *name, const lle_stats *s, double scale)
 {
     printf("  %-6s %10.2f %10.2f %10.2f %10.2f %10.2f %10.2f\n", name, s->mean * scale, s->p50 * scale,
            s->p90 * scale, s->p99 * scale, s->min * scale, s->max * scale);
+}
+
+static double jnum(const cJSON *o, const char *path)
+{
+    char buf[128], *save = NULL;
+
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *k = strtok_r(buf, ".", &save); k != NULL && o != NULL; k = strtok_r(NULL, ".", &save))
+        o = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(o) ? o->valuedouble : NAN;
+}
+
+static const char *jstr(const cJSON *o, const char *a, const char *b)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, a), b);
+
+    return cJSON_IsString(v) ? v->valuestring : "?";
+}
+
+/* The energy summary: every figure says measured or estimated. */
+static void print_energy(const lle_run_result *r)
+{
+    cJSON *e = r->energy_json != NULL ? cJSON_Parse(r->energy_json) : NULL;
+
+    if (e == NULL) {
+        printf("\n  energy: not measured (--no-energy)\n");
+        return;
+    }
+    printf("\n  energy (%s)\n", jstr(e, "total", "method"));
+    printf("  %-26s %14.3f\n", "energy (J)", jnum(e, "total.energy_j"));
+    printf("  %-26s %14.3f\n", "net of idle (J)", jnum(e, "total.net_energy_j"));
+    printf("  %-26s %14.2f\n", "average power (W)", jnum(e, "total.avg_power_w"));
+    printf("  %-26s %14.4f\n", "J per output token", jnum(e, "derived.j_per_output_token"));
+    printf("  %-26s %14.3f\n", "prefill energy (J)", jnum(e, "phases.prefill.energy_j"));
+    printf("  %-26s %14.3f\n", "decode energy (J)", jnum(e, "phases.decode.energy_j"));
+    printf("  %-26s %14.4f\n", "carbon (g CO2e)", jnum(e, "carbon.g_co2e"));
+    if (strcmp(jstr(e, "total", "method"), "measured") != 0)
+        printf("  (estimates: see the JSON's energy.window.sources[].how for each formula)\n");
+    cJSON_Delete(e);
 }
 
 static void print_table(const lle_run_result *r, const char *saved)
@@ -374,6 +441,7 @@ static void print_table(const lle_run_result *r, const char *saved)
     print_stats_row("ITL", &r->itl, 1e3);
     print_stats_row("E2E", &r->e2e, 1e3);
     print_stats_row("queue", &r->queue, 1e3);
+    print_energy(r);
     if (r->prompts_truncated > 0)
         printf("\n  %d prompts were cut to %d tokens (max_input_tokens)\n", r->prompts_truncated,
                r->config.max_input_tokens);

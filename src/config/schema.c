@@ -103,11 +103,31 @@ static const lle_config_field FIELDS[] = {
      "burst: seconds between bursts", OFF(burst_interval_s)},
     {"rate_per_s", "simulation", LLE_CONFIG_DOUBLE, "--rate", NULL, 0, 1e9, false, false, "0",
      "poisson: mean arrivals per second", OFF(rate)},
+    {"energy", "energy", LLE_CONFIG_BOOL, "--no-energy", NULL, 0, 0, false, false, "true",
+     "measure energy around the experiment (docs/energy.md)", OFF(energy)},
+    {"energy_interval_s", "energy", LLE_CONFIG_DOUBLE, "--energy-interval", NULL, 0.01, 60, false, false, "0.1",
+     "power sampler period", OFF(energy_interval_s)},
+    {"idle_baseline_s", "energy", LLE_CONFIG_DOUBLE, "--idle-baseline", NULL, 0, 3600, false, false, "10",
+     "idle power measured this long before the model loads (0: none)", OFF(idle_baseline_s)},
+    {"baseline_ttl_s", "energy", LLE_CONFIG_DOUBLE, "--baseline-ttl", NULL, 0, 31536000, false, false, "3600",
+     "a cached idle baseline younger than this is reused", OFF(baseline_ttl_s)},
+    {"energy_sources", "energy", LLE_CONFIG_STRING, "--energy-sources", NULL, 0, 0, false, false,
+     "all (rapl,perf,nvml,amdsmi,estimate)", "comma-separated source kinds to use", OFF(energy_sources)},
+    {"energy_estimates", "energy", LLE_CONFIG_BOOL, "--no-energy-estimates", NULL, 0, 0, false, false, "true",
+     "estimate CPU/RAM power (labelled) where no counter covers them", OFF(energy_estimates)},
+    {"cpu_tdp_w", "energy", LLE_CONFIG_DOUBLE, "--cpu-tdp", NULL, 0, 10000, false, false, "0 (look up the CPU)",
+     "CPU TDP for the estimate", OFF(cpu_tdp_w)},
+    {"carbon_intensity", "energy", LLE_CONFIG_STRING, "--carbon-intensity", NULL, 0, 0, false, false,
+     "world average (475 g/kWh)", "g CO2e/kWh number, ISO 3166 alpha-3 country, or cloud region",
+     OFF(carbon_intensity)},
+    {"pue", "energy", LLE_CONFIG_DOUBLE, "--pue", NULL, 1, 10, false, false, "1.0",
+     "power usage effectiveness of the facility", OFF(pue)},
 };
 #define N_FIELDS (sizeof FIELDS / sizeof FIELDS[0])
 _Static_assert(N_FIELDS <= LLE_CONFIG_MAX_FIELDS, "raise LLE_CONFIG_MAX_FIELDS");
 
-const char *const CFG_SECTIONS[] = {"model", "engine", "batching", "decoding", "workload", "simulation", NULL};
+const char *const CFG_SECTIONS[] = {"model", "engine", "batching", "decoding", "workload", "simulation", "energy",
+                                    NULL};
 
 static const char *const SECTION_HELP[] = {
     "the model: a GGUF file or a synthesised preset",
@@ -116,6 +136,7 @@ static const char *const SECTION_HELP[] = {
     "sampling and output length",
     "prompts, lengths and repetition",
     "traffic simulation (request arrivals)",
+    "energy measurement, idle baseline and carbon",
 };
 
 size_t lle_config_field_count(void) { return N_FIELDS; }

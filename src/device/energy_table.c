@@ -9,9 +9,10 @@
 
 #include "common/util.h"
 #include "device/device_internal.h"
+#include "energy/energy_report.h"
 
 const lle_energy_reporter lle_energy_reporters[] = {
-    /* {"rapl", lle_energy_rapl_sources_json, lle_energy_rapl_sources_text}, */
+    {"energy", lle_energy_report_json, lle_energy_report_text},
     {NULL, NULL, NULL},
 };
 

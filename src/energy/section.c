@@ -124,6 +124,10 @@ static void add_derived_set(cJSON *o, const char *suffix, double e, const lle_en
 {
     char name[64];
 
+    /* below a microjoule a (net) energy is rounding noise of a subtraction:
+     * per-joule ratios of it would be meaningless, so they are null */
+    if (e < 1e-6)
+        e = 0.0;
 #define ADD(key, value)                                                     \
     do {                                                                    \
         lle_energy_fmt(name, sizeof name, "%s%s", key, suffix);                   \
@@ -133,7 +137,7 @@ static void add_derived_set(cJSON *o, const char *suffix, double e, const lle_en
     ADD("j_per_request", num_or_null(e, (double)wk->requests));
     ADD("output_tokens_per_j", num_or_null((double)wk->output_tokens, e));
     ADD("wh_per_1000_requests", num_or_null(e / 3.6, (double)wk->requests));
-    ADD("flops_per_j", num_or_null(wk->flops, e));
+    ADD("flops_per_j", wk->flops > 0.0 ? num_or_null(wk->flops, e) : cJSON_CreateNull()); /* null: no FLOPs */
 #undef ADD
 }
 

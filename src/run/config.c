@@ -30,6 +30,12 @@ void lle_run_config_init(lle_run_config *cfg)
     cfg->traffic = "none";
     cfg->warmup = 1;
     cfg->repeat = 1;
+    cfg->energy = true;
+    cfg->energy_interval_s = 0.1;
+    cfg->idle_baseline_s = 10.0;
+    cfg->baseline_ttl_s = 3600.0;
+    cfg->energy_estimates = true;
+    cfg->pue = 1.0;
 }
 
 typedef struct decoding_preset {
@@ -280,6 +286,19 @@ static void workload_json(cJSON *o, const lle_run_config *c)
     cJSON_AddNumberToObject(o, "repeat", c->repeat);
 }
 
+static void energy_config_json(cJSON *o, const lle_run_config *c)
+{
+    cJSON_AddBoolToObject(o, "energy", c->energy);
+    cJSON_AddNumberToObject(o, "energy_interval_s", c->energy_interval_s);
+    cJSON_AddNumberToObject(o, "idle_baseline_s", c->idle_baseline_s);
+    cJSON_AddNumberToObject(o, "baseline_ttl_s", c->baseline_ttl_s);
+    add_str(o, "energy_sources", c->energy_sources);
+    cJSON_AddBoolToObject(o, "energy_estimates", c->energy_estimates);
+    cJSON_AddNumberToObject(o, "cpu_tdp_w", c->cpu_tdp_w);
+    add_str(o, "carbon_intensity", c->carbon_intensity);
+    cJSON_AddNumberToObject(o, "pue", c->pue);
+}
+
 char *lle_run_config_json(const lle_run_config *c, const lle_run_resolved *rv)
 {
     cJSON *o = engine_json(c, rv);
@@ -287,6 +306,7 @@ char *lle_run_config_json(const lle_run_config *c, const lle_run_resolved *rv)
 
     decoding_json(o, c);
     workload_json(o, c);
+    energy_config_json(o, c);
     s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return s;

@@ -11,6 +11,7 @@
 
 #include "common/environment.h"
 #include "common/util.h"
+#include "lle/energy.h"
 #include "lle/store.h"
 #include "lle/version.h"
 #include "run/run_internal.h"
@@ -199,6 +200,8 @@ char *lle_run_result_to_json(const lle_run_result *r, bool include_requests)
     cJSON_AddItemToObject(root, "environment", env ? env : cJSON_CreateNull());
     cJSON_AddItemToObject(root, "metrics", metrics_json(r));
     cJSON_AddItemToObject(root, "batches", batches_json(r));
+    if (r->energy_json != NULL)
+        cJSON_AddItemToObject(root, "energy", cJSON_Parse(r->energy_json));
     if (include_requests) {
         cJSON *arr = cJSON_AddArrayToObject(root, "requests");
         for (size_t i = 0; i < r->n_requests; i++)
@@ -233,6 +236,8 @@ lle_status lle_run_result_save(const lle_run_result *r, const char *results_dir,
         st = lle_store_open(results_dir, &store, err);
     if (st == LLE_OK)
         st = lle_store_put(store, json, err);
+    if (st == LLE_OK && r->energy_meter != NULL)
+        st = lle_meter_timeseries_store(r->energy_meter, store, r->id, r->energy_origin_s, err);
     if (st == LLE_OK && path_out != NULL)
         lle_strlcpy(path_out, path, path_out_size);
     lle_store_close(store);

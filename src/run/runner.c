@@ -4,12 +4,14 @@
  * batches, then every measured pass: waits for arrivals (simulated idle, kept
  * out of compute time but visible as queueing delay), decodes each batch
  * through the engine and turns token timestamps into request records. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 
 #include "common/util.h"
+#include "energy/run_energy.h"
 #include "llama.h"
 #include "run/run_internal.h"
 
@@ -26,6 +28,8 @@ typedef struct run_ctx {
     const volatile int *stop;
     double t0;               /* window start, monotonic */
     uint64_t tokens_done;
+    lle_run_energy en;       /* energy windows (valid when en_open) */
+    bool en_open;
 } run_ctx;
 
 void lle_run_result_free(lle_run_result *r)
@@ -38,6 +42,8 @@ void lle_run_result_free(lle_run_result *r)
     }
     free(r->requests);
     free(r->batches);
+    free(r->energy_json);
+    lle_meter_close(r->energy_meter);
     free(r);
 }
 
@@ -102,6 +108,10 @@ static lle_status open_engine(run_ctx *x, lle_error *err)
     ep.sampling.repeat_last_n = c->repeat_last_n;
     ep.sampling.ignore_eos = c->ignore_eos;
     ep.sampling.min_output_tokens = c->min_output_tokens;
+    if (x->en_open) {   /* prefill -> decode energy windows at the last prompt token */
+        ep.on_decode = lle_run_energy_on_decode;
+        ep.on_decode_user = &x->en;
+    }
     return lle_llama_engine.open(&ep, &x->eng, err);
 }
 
@@ -216,12 +226,26 @@ static lle_status run_batch(run_ctx *x, int rep, int b, double pass_t0, lle_erro
     double idle = 0.0, last_prefill = 0.0, last_tok = 0.0;
     lle_status st = await_batch(x, b, pass_t0, &idle, err);
 
+    long long prompt_tokens = 0;
+
     for (int i = 0; st == LLE_OK && i < n; i++) {
         const lle_plan_request *q = &p->reqs[s + i];
         x->greqs[i] = (lle_gen_request){q->tokens, q->n_tokens, q->n_out, x->cfg->seed + (uint64_t)q->index};
+        prompt_tokens += q->n_tokens;
     }
+    if (st == LLE_OK && x->en_open)
+        st = lle_run_energy_batch_begin(&x->en, prompt_tokens, err);
     if (st == LLE_OK)
         st = x->eng->vt->generate(x->eng, x->greqs, n, x->traces, x->stop, err);
+    if (x->en_open) {
+        lle_error e2;
+        lle_status est = lle_run_energy_batch_end(&x->en, st == LLE_OK, &e2);
+        if (st == LLE_OK && est != LLE_OK) {
+            st = est;
+            if (err != NULL)
+                *err = e2;
+        }
+    }
     if (st != LLE_OK)
         return st;
     memset(br, 0, sizeof *br);
@@ -245,6 +269,19 @@ static lle_status run_batch(run_ctx *x, int rep, int b, double pass_t0, lle_erro
     return LLE_OK;
 }
 
+static void report_progress(run_ctx *x, int total)
+{
+    double mw = 0.0, ew = 0.0, w = NAN;
+    const char *how = NULL;
+
+    if (x->en_open && x->en.meter != NULL) {
+        lle_meter_live_power(x->en.meter, &mw, &ew);
+        w = mw + ew;
+        how = mw > 0.0 && ew > 0.0 ? "mixed" : mw > 0.0 ? "measured" : "estimated";
+    }
+    x->progress((int)x->r->n_requests, total, (double)x->tokens_done / rel_now(x), w, how, x->user);
+}
+
 static lle_status run_measured(run_ctx *x, lle_error *err)
 {
     int total = x->plan.n_reqs * x->cfg->repeat;
@@ -259,15 +296,26 @@ static lle_status run_measured(run_ctx *x, lle_error *err)
         st = x->eng->vt->generate(x->eng, x->greqs, n, x->traces, x->stop, err);
     }
     x->t0 = lle_now_s();
+    if (st == LLE_OK && x->en_open)
+        st = lle_run_energy_start(&x->en, err);
     for (int rep = 0; rep < x->cfg->repeat && st == LLE_OK; rep++) {
         double pass_t0 = rel_now(x);
         for (int b = 0; b < x->plan.n_batches && st == LLE_OK; b++) {
             st = run_batch(x, rep, b, pass_t0, err);
             if (st == LLE_OK && x->progress != NULL)
-                x->progress((int)x->r->n_requests, total, (double)x->tokens_done / rel_now(x), x->user);
+                report_progress(x, total);
         }
     }
     x->r->wall_s = rel_now(x);
+    if (x->en_open) {
+        lle_error e2;
+        lle_status est = lle_run_energy_finish(&x->en, &e2);
+        if (st == LLE_OK && est != LLE_OK) {
+            st = est;
+            if (err != NULL)
+                *err = e2;
+        }
+    }
     return st;
 }
 
@@ -321,6 +369,7 @@ static void finish(run_ctx *x, lle_status st)
     r->config.model_path = r->config.preset = r->config.preset_type = r->config.cache_dir = NULL;
     r->config.kv_type = r->config.split_mode = r->config.decoding_preset = NULL;
     r->config.prompt_file = r->config.prompt_format = r->config.prompt_order = r->config.traffic = NULL;
+    r->config.energy_sources = r->config.carbon_intensity = NULL;
     r->n_ctx = x->eng->vt->n_ctx(x->eng);
     x->rv.n_ctx = r->n_ctx;
     cj = lle_run_config_json(x->cfg, &x->rv);
@@ -331,6 +380,36 @@ static void finish(run_ctx *x, lle_status st)
     lle_result_aggregate(r);
     r->kv_cache_bytes = x->eng->vt->kv_bytes(x->eng);
     r->peak_rss_bytes = peak_rss_bytes();
+    if (x->en_open) {
+        lle_energy_work work = {r->total_input_tokens, r->total_output_tokens, (uint64_t)r->n_requests, 0.0};
+        r->energy_json = lle_run_energy_json(&x->en, &work);
+        r->energy_origin_s = lle_run_energy_origin(&x->en);
+        r->energy_meter = lle_run_energy_take_meter(&x->en);
+    }
+}
+
+/* Meter, carbon and idle baseline, before the model loads (the machine is idle). */
+static lle_status energy_open(run_ctx *x, lle_error *err)
+{
+    const lle_run_config *c = x->cfg;
+    lle_run_energy_opts o;
+    lle_status st;
+
+    if (!c->energy)
+        return LLE_OK;
+    lle_run_energy_opts_init(&o);
+    o.meter.interval_s = c->energy_interval_s;
+    o.meter.sources = c->energy_sources;
+    o.meter.estimate_fallback = c->energy_estimates;
+    o.meter.cpu_tdp_w = c->cpu_tdp_w;
+    o.baseline.seconds = c->idle_baseline_s;
+    o.baseline.ttl_s = c->baseline_ttl_s;
+    o.baseline.stop = x->stop;
+    o.carbon = c->carbon_intensity;
+    o.pue = c->pue;
+    st = lle_run_energy_open(&x->en, &o, err);
+    x->en_open = true;   /* close even on failure: open may have half succeeded */
+    return st;
 }
 
 lle_status lle_run_single(const lle_run_config *cfg_in, lle_progress_fn progress, void *user,
@@ -347,6 +426,8 @@ lle_status lle_run_single(const lle_run_config *cfg_in, lle_progress_fn progress
     x.stop = stop;
     *out = NULL;
     st = prepare(&x, &cfg, err);
+    if (st == LLE_OK)
+        st = energy_open(&x, err);
     if (st == LLE_OK)
         st = open_engine(&x, err);
     if (st == LLE_OK)
@@ -365,5 +446,7 @@ lle_status lle_run_single(const lle_run_config *cfg_in, lle_progress_fn progress
     if (x.eng != NULL)
         x.eng->vt->close(x.eng);
     lle_run_result_free(x.r);
+    if (x.en_open)
+        lle_run_energy_close(&x.en);
     return st;
 }

@@ -144,10 +144,12 @@ static void test_bad_config(void **state)
 static int g_stop_after;
 static volatile int g_stop;
 
-static void stop_progress(int done, int total, double tok_s, void *user)
+static void stop_progress(int done, int total, double tok_s, double watts, const char *how, void *user)
 {
     (void)total;
     (void)tok_s;
+    (void)watts;
+    (void)how;
     (void)user;
     if (done >= g_stop_after)
         g_stop = 1;
