@@ -7,6 +7,7 @@
 #include "lle/device.h"
 #include "lle/energy.h"
 #include "lle/error.h"
+#include "lle/flops.h"
 #include "lle/log.h"
 #include "lle/model.h"
 #include "lle/run.h"

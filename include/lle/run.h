@@ -12,6 +12,8 @@
 #include <stdint.h>
 
 #include "lle/error.h"
+#include "lle/device.h"
+#include "lle/flops.h"
 #include "lle/model.h"
 
 #ifdef __cplusplus
@@ -80,6 +82,11 @@ typedef struct lle_run_config {
     double cpu_tdp_w;         /* 0 = look the CPU model up */
     const char *carbon_intensity; /* NULL = world average; g/kWh, ISO alpha-3 or cloud region */
     double pue;               /* default 1.0 */
+    /* --- FLOPs (docs/flops.md) --- */
+    bool flops;               /* model and executed FLOPs (default true; calibrates once per architecture) */
+    /* --- peaks for MFU/MBU (docs/devices.md); 0 = the calibrated peaks of `devices --calibrate` --- */
+    double peak_flops_per_s;
+    double peak_bandwidth_bytes_per_s;
 } lle_run_config;
 
 /* Defaults as documented in docs/configuration.md. */
@@ -162,6 +169,13 @@ typedef struct lle_run_result {
     char *energy_json;        /* the "energy" section (malloc'd), NULL without energy */
     struct lle_meter *energy_meter; /* owns the time series until freed (lle/energy.h) */
     double energy_origin_s;   /* meter time of the measured window's start */
+    lle_flops_summary flops;  /* has_model / has_executed false when not counted */
+    char flops_error[LLE_ERROR_MSG_MAX]; /* why executed FLOPs are absent; "" otherwise */
+    lle_peaks peaks;          /* what MFU/MBU are divided by, with their source */
+    lle_utilisation mfu;      /* model FLOP/s over prefill + decode time / peak FLOP/s */
+    lle_utilisation mfu_prefill; /* model prefill FLOP/s / peak FLOP/s */
+    lle_utilisation mbu;      /* decode bytes/s / peak bandwidth */
+    double decode_bytes;      /* bytes the measured decode steps moved (docs/devices.md) */
 } lle_run_result;
 
 /* Progress after each batch: requests done/total, live output tok/s, and the

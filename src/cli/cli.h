@@ -18,6 +18,7 @@ int cli_run(int argc, char **argv);
 int cli_config(int argc, char **argv);
 int cli_devices(int argc, char **argv);
 int cli_measure(int argc, char **argv);
+int cli_flops(int argc, char **argv);
 
 /* Print "llm-efficiency: <msg>" to stderr (printf-style). */
 void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -17,6 +17,7 @@ static const char USAGE[] =
     "  devices   this machine, its backends, calibrated peaks (--calibrate) and energy\n"
     "            sources (alias: doctor)\n"
     "  measure   run any command and report its energy, power and carbon (-- CMD ARGS...)\n"
+    "  flops     model and executed FLOPs of a workload (flops MODEL --prompt-len P --gen-len G)\n"
     "\n"
     "global options:\n"
     "  -h, --help      show this help (also: llm-efficiency <command> --help)\n"
@@ -69,6 +70,8 @@ int main(int argc, char **argv)
         rc = cli_devices(argc - i, argv + i);
     else if (strcmp(argv[i], "measure") == 0)
         rc = cli_measure(argc - i, argv + i);
+    else if (strcmp(argv[i], "flops") == 0)
+        rc = cli_flops(argc - i, argv + i);
     else if (strcmp(argv[i], "help") == 0) {
         fputs(USAGE, stdout);
         rc = CLI_OK;

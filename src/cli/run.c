@@ -58,6 +58,10 @@ static const char RUN_USAGE[] =
     "  --rate R                  poisson: mean requests per second\n"
     "  --warmup N                unmeasured batches first (default 1)\n"
     "  --repeat N                measured passes over the prompts (default 1)\n"
+    "FLOPs and utilisation (docs/flops.md, docs/devices.md):\n"
+    "  --no-flops                do not count FLOPs (no calibration pass, no per-decode accounting)\n"
+    "  --peak-flops X            peak FLOP/s for MFU (default: `devices --calibrate`)\n"
+    "  --peak-bandwidth X        peak bytes/s for MBU (default: `devices --calibrate`)\n"
     "energy (docs/energy.md):\n"
     "  --no-energy               do not measure energy\n"
     "  --energy-interval S       power sampler period (default 0.1)\n"
@@ -143,7 +147,10 @@ static const flag_spec FLAGS[] = {
     {"cpu-tdp", K_DOUBLE, CFG(cpu_tdp_w), 0, 10000},
     {"carbon-intensity", K_STR, CFG(carbon_intensity), 0, 0},
     {"pue", K_DOUBLE, CFG(pue), 1, 10},
+    {"peak-flops", K_DOUBLE, CFG(peak_flops_per_s), 0, 1e20},
+    {"peak-bandwidth", K_DOUBLE, CFG(peak_bandwidth_bytes_per_s), 0, 1e16},
     {"no-energy", K_SPECIAL, 0, 0, 0},
+    {"no-flops", K_SPECIAL, 0, 0, 0},
     {"no-energy-estimates", K_SPECIAL, 0, 0, 0},
     {"flash-attn", K_SPECIAL, 0, 0, 0},
     {"tensor-split", K_SPECIAL, 0, 0, 0},
@@ -223,6 +230,8 @@ static bool set_special(const char *name, const char *val, run_opts *o)
         o->cfg.ignore_eos = false;
     else if (strcmp(name, "no-energy") == 0)
         o->cfg.energy = false;
+    else if (strcmp(name, "no-flops") == 0)
+        o->cfg.flops = false;
     else if (strcmp(name, "no-energy-estimates") == 0)
         o->cfg.energy_estimates = false;
     return true;
@@ -390,6 +399,29 @@ static const char *jstr(const cJSON *o, const char *a, const char *b)
     return cJSON_IsString(v) ? v->valuestring : "?";
 }
 
+static void print_util(const char *name, const lle_utilisation *u)
+{
+    if (u->known)
+        printf("  %-26s %13.2f%%  (peak: %s)\n", name, u->value * 100.0, u->peak_source);
+    else
+        printf("  %-26s %14s  (%s)\n", name, "unknown", u->why);
+}
+
+static void print_flops(const lle_run_result *r)
+{
+    const lle_flops_summary *f = &r->flops;
+
+    printf("\n  FLOPs\n");
+    if (f->has_model)
+        printf("  %-26s %14.4g\n", "model FLOPs", (double)(f->model_prefill.total + f->model_decode.total));
+    if (f->has_executed)
+        printf("  %-26s %14.4g\n", "executed FLOPs", (double)(f->exec_prefill.total + f->exec_decode.total));
+    else
+        printf("  %-26s %14s  (%s)\n", "executed FLOPs", "not counted", r->flops_error);
+    print_util("MFU", &r->mfu);
+    print_util("MBU (decode)", &r->mbu);
+}
+
 /* The energy summary: every figure says measured or estimated. */
 static void print_energy(const lle_run_result *r)
 {
@@ -441,6 +473,7 @@ static void print_table(const lle_run_result *r, const char *saved)
     print_stats_row("ITL", &r->itl, 1e3);
     print_stats_row("E2E", &r->e2e, 1e3);
     print_stats_row("queue", &r->queue, 1e3);
+    print_flops(r);
     print_energy(r);
     if (r->prompts_truncated > 0)
         printf("\n  %d prompts were cut to %d tokens (max_input_tokens)\n", r->prompts_truncated,

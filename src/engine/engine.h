@@ -45,9 +45,10 @@ typedef struct lle_engine_params {
     int type_k, type_v;      /* enum ggml_type of the KV cache */
     lle_sampling sampling;
     /* Optional: called after every successful llama_decode of generate() with
-     * the batch's token count and the KV cells in use after it (the sum of the
-     * sequences' lengths, unpadded) — what executed-FLOPs accounting needs. */
-    void (*on_decode)(void *user, int n_tokens, int n_kv_used);
+     * the batch's token count, the KV cells in use after it (the sum of the
+     * sequences' lengths, unpadded) and its per-token logits flags (valid
+     * during the call) — what executed-FLOPs accounting needs. */
+    void (*on_decode)(void *user, int n_tokens, int n_kv_used, const int8_t *logits);
     void *on_decode_user;
 } lle_engine_params;
 

@@ -24,7 +24,7 @@ typedef struct llama_engine {
     int n_seq_max;
     int type_k, type_v;
     lle_sampling sampling;
-    void (*on_decode)(void *user, int n_tokens, int n_kv_used);
+    void (*on_decode)(void *user, int n_tokens, int n_kv_used, const int8_t *logits);
     void *on_decode_user;
     int kv_used;             /* cells in use during the current generate() */
     int32_t *eog;            /* end-of-generation token ids */
@@ -248,7 +248,7 @@ static lle_status decode_checked(llama_engine *e, lle_error *err)
                         e->batch.n_tokens);
     e->kv_used += e->batch.n_tokens;
     if (e->on_decode != NULL)
-        e->on_decode(e->on_decode_user, e->batch.n_tokens, e->kv_used);
+        e->on_decode(e->on_decode_user, e->batch.n_tokens, e->kv_used, e->batch.logits);
     return LLE_OK;
 }
 

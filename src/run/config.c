@@ -31,6 +31,7 @@ void lle_run_config_init(lle_run_config *cfg)
     cfg->warmup = 1;
     cfg->repeat = 1;
     cfg->energy = true;
+    cfg->flops = true;
     cfg->energy_interval_s = 0.1;
     cfg->idle_baseline_s = 10.0;
     cfg->baseline_ttl_s = 3600.0;
@@ -288,6 +289,8 @@ static void workload_json(cJSON *o, const lle_run_config *c)
 
 static void energy_config_json(cJSON *o, const lle_run_config *c)
 {
+    cJSON_AddNumberToObject(o, "peak_flops_per_s", c->peak_flops_per_s);
+    cJSON_AddNumberToObject(o, "peak_bandwidth_bytes_per_s", c->peak_bandwidth_bytes_per_s);
     cJSON_AddBoolToObject(o, "energy", c->energy);
     cJSON_AddNumberToObject(o, "energy_interval_s", c->energy_interval_s);
     cJSON_AddNumberToObject(o, "idle_baseline_s", c->idle_baseline_s);
@@ -307,6 +310,7 @@ char *lle_run_config_json(const lle_run_config *c, const lle_run_resolved *rv)
     decoding_json(o, c);
     workload_json(o, c);
     energy_config_json(o, c);
+    cJSON_AddBoolToObject(o, "flops", c->flops);
     s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return s;

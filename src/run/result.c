@@ -11,6 +11,8 @@
 
 #include "common/environment.h"
 #include "common/util.h"
+#include "device/device_internal.h"
+#include "flops/flops_internal.h"
 #include "lle/energy.h"
 #include "lle/store.h"
 #include "lle/version.h"
@@ -175,10 +177,25 @@ static cJSON *metrics_json(const lle_run_result *r)
     cJSON_AddItemToObject(m, "itl_s", stats_json(&r->itl));
     cJSON_AddItemToObject(m, "e2e_s", stats_json(&r->e2e));
     cJSON_AddItemToObject(m, "queue_delay_s", stats_json(&r->queue));
+    cJSON_AddNumberToObject(m, "decode_bytes", r->decode_bytes);
+    cJSON_AddItemToObject(m, "mfu", lle_utilisation_json(&r->mfu));
+    cJSON_AddItemToObject(m, "mfu_prefill", lle_utilisation_json(&r->mfu_prefill));
+    cJSON_AddItemToObject(m, "mbu", lle_utilisation_json(&r->mbu));
+    cJSON_AddItemToObject(m, "peaks", lle_peaks_json(&r->peaks));
     cJSON_AddNumberToObject(m, "peak_rss_bytes", (double)r->peak_rss_bytes);
     cJSON_AddNumberToObject(m, "model_bytes", (double)r->model_bytes);
     cJSON_AddNumberToObject(m, "kv_cache_bytes", (double)r->kv_cache_bytes);
     return m;
+}
+
+/* The "flops" object (docs/flops.md), with the reason when executed FLOPs are absent. */
+static cJSON *flops_json(const lle_run_result *r)
+{
+    cJSON *o = lle_flops_summary_json(&r->flops);
+
+    if (o != NULL && r->flops_error[0] != '\0')
+        cJSON_AddStringToObject(o, "executed_error", r->flops_error);
+    return o;
 }
 
 char *lle_run_result_to_json(const lle_run_result *r, bool include_requests)
@@ -202,6 +219,8 @@ char *lle_run_result_to_json(const lle_run_result *r, bool include_requests)
     cJSON_AddItemToObject(root, "batches", batches_json(r));
     if (r->energy_json != NULL)
         cJSON_AddItemToObject(root, "energy", cJSON_Parse(r->energy_json));
+    if (r->flops.has_model || r->flops_error[0] != '\0')
+        cJSON_AddItemToObject(root, "flops", flops_json(r));
     if (include_requests) {
         cJSON *arr = cJSON_AddArrayToObject(root, "requests");
         for (size_t i = 0; i < r->n_requests; i++)

@@ -4,6 +4,7 @@
 #define LLE_RUN_INTERNAL_H
 
 #include "engine/engine.h"
+#include "lle/device.h"
 #include "lle/run.h"
 
 /* Values the runner derived from the configuration and the machine. */
@@ -35,6 +36,21 @@ typedef struct lle_plan {
     int n_truncated;
     int n_skipped;           /* file entries without a usable prompt */
 } lle_plan;
+
+/* MFU/MBU state of one run (efficiency.c). */
+typedef struct lle_run_efficiency {
+    lle_peaks peaks;
+    bool peaks_ok;
+    lle_model_traffic traffic;
+    bool traffic_ok;
+    double decode_bytes;     /* summed over measured decode steps */
+    char why[256];
+} lle_run_efficiency;
+
+void lle_run_efficiency_prepare(lle_run_efficiency *e, const lle_run_config *c, int n_threads,
+                                const lle_model_info *model);
+void lle_run_efficiency_on_decode(lle_run_efficiency *e, int n_tokens, int n_kv_used);
+void lle_run_efficiency_finish(lle_run_efficiency *e, lle_run_result *r);
 
 /* Build a synthetic prompt of exactly n_tokens tokens (BOS included when the
  * vocab adds one), deterministic in (seed, index). *tokens is malloc'd. */

@@ -5,6 +5,7 @@
  * out of compute time but visible as queueing delay), decodes each batch
  * through the engine and turns token timestamps into request records. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -30,6 +31,13 @@ typedef struct run_ctx {
     uint64_t tokens_done;
     lle_run_energy en;       /* energy windows (valid when en_open) */
     bool en_open;
+    lle_flops_fit fit;       /* executed-FLOPs fit, valid when has_fit */
+    bool has_fit, model_flops;
+    bool counting;           /* decodes of measured batches */
+    lle_run_efficiency eff;  /* MFU/MBU peaks and decode bytes */
+    long long prefill_left;  /* prompt tokens of the batch in flight not decoded yet */
+    int eng_n_ctx;           /* KV cells of the engine's context */
+    lle_flops_parts batch_prefill, batch_decode; /* executed FLOPs of the batch in flight */
 } run_ctx;
 
 void lle_run_result_free(lle_run_result *r)
@@ -81,6 +89,68 @@ static lle_status resolve(const lle_run_config *c, lle_run_resolved *rv, lle_err
     return LLE_OK;
 }
 
+/* The engine's on_decode hook: the energy phase switch, then the executed
+ * FLOPs of the call from the calibrated fit (a few integer operations; nothing
+ * touches llama.cpp). A call holding prompt tokens is prefill, later ones decode. */
+static void on_decode(void *user, int n_tokens, int n_kv_used, const int8_t *logits)
+{
+    run_ctx *x = user;
+    bool prefill = x->prefill_left > 0;
+
+    if (x->en_open)
+        lle_run_energy_on_decode(&x->en, n_tokens, n_kv_used);
+    if (!x->counting)
+        return;
+    x->prefill_left -= n_tokens;
+    if (!prefill)
+        lle_run_efficiency_on_decode(&x->eff, n_tokens, n_kv_used);
+    if (!x->has_fit)
+        return;
+    lle_flops_fit_decode(&x->fit, n_tokens, logits, n_kv_used, x->rv.n_ubatch, x->eng_n_ctx,
+                         prefill ? &x->batch_prefill : &x->batch_decode);
+}
+
+/* The fit of this model and these graph settings, from the cache or a short
+ * calibration pass in its own context, before the engine opens (outside the
+ * measured window). A failure leaves executed FLOPs out of the result, with
+ * the reason; they are never estimated. */
+static void prepare_flops(run_ctx *x)
+{
+    lle_flops_settings s;
+    lle_error e = {0};
+    char dir[4200];
+
+    if (!x->cfg->flops)
+        return;
+    x->model_flops = lle_flops_model_check(&x->r->model, &e) == LLE_OK;
+    lle_flops_settings_init(&s);
+    s.kv_type = x->cfg->kv_type;
+    s.flash_attn = x->cfg->flash_attn;
+    s.n_gpu_layers = x->cfg->n_gpu_layers;
+    s.n_threads = x->rv.n_threads;
+    if (x->cfg->cache_dir != NULL && (size_t)snprintf(dir, sizeof dir, "%s/flops", x->cfg->cache_dir) < sizeof dir)
+        s.cache_dir = dir; /* beside the preset models of an explicit cache dir */
+    if (x->model_flops && lle_flops_calibrate(x->rv.model_path, &s, &x->fit, &e) == LLE_OK) {
+        x->has_fit = true;
+        return;
+    }
+    lle_logf(LLE_LOG_WARN, "executed FLOPs not counted: %s", e.msg);
+    lle_strlcpy(x->r->flops_error, e.msg, sizeof x->r->flops_error);
+}
+
+static void finish_flops(run_ctx *x)
+{
+    lle_flops_summary *f = &x->r->flops;
+
+    f->has_model = x->model_flops;
+    f->has_executed = x->has_fit;
+    f->fit = x->fit;
+    f->n_input_tokens = x->r->total_input_tokens;
+    f->n_output_tokens = x->r->total_output_tokens;
+    f->prefill_s = x->r->prefill_s;
+    f->decode_s = x->r->decode_s;
+}
+
 static lle_status open_engine(run_ctx *x, lle_error *err)
 {
     const lle_run_config *c = x->cfg;
@@ -108,9 +178,9 @@ static lle_status open_engine(run_ctx *x, lle_error *err)
     ep.sampling.repeat_last_n = c->repeat_last_n;
     ep.sampling.ignore_eos = c->ignore_eos;
     ep.sampling.min_output_tokens = c->min_output_tokens;
-    if (x->en_open) {   /* prefill -> decode energy windows at the last prompt token */
-        ep.on_decode = lle_run_energy_on_decode;
-        ep.on_decode_user = &x->en;
+    if (x->en_open || x->has_fit) { /* energy phase windows, executed FLOPs */
+        ep.on_decode = on_decode;
+        ep.on_decode_user = x;
     }
     return lle_llama_engine.open(&ep, &x->eng, err);
 }
@@ -198,6 +268,12 @@ static lle_status record_request(run_ctx *x, const lle_plan_request *pq, const l
     for (int i = 1; i < n; i++)
         q->itl_s[i - 1] = tr->t_tokens[i] - tr->t_tokens[i - 1];
     memcpy(q->output_tokens, tr->tokens, (size_t)n * sizeof *q->output_tokens);
+    if (x->model_flops) {
+        lle_flops_parts pre, dec;
+        lle_flops_model_request(&x->r->model, (uint64_t)q->n_input_tokens, (uint64_t)n, &pre, &dec);
+        lle_flops_parts_add(&x->r->flops.model_prefill, &pre);
+        lle_flops_parts_add(&x->r->flops.model_decode, &dec);
+    }
     x->r->n_requests++;
     x->tokens_done += (uint64_t)n;
     return LLE_OK;
@@ -235,8 +311,15 @@ static lle_status run_batch(run_ctx *x, int rep, int b, double pass_t0, lle_erro
     }
     if (st == LLE_OK && x->en_open)
         st = lle_run_energy_batch_begin(&x->en, prompt_tokens, err);
+    memset(&x->batch_prefill, 0, sizeof x->batch_prefill);
+    memset(&x->batch_decode, 0, sizeof x->batch_decode);
+    x->prefill_left = prompt_tokens;
     if (st == LLE_OK)
         st = x->eng->vt->generate(x->eng, x->greqs, n, x->traces, x->stop, err);
+    if (st == LLE_OK) { /* a dropped batch counts neither its records nor its FLOPs */
+        lle_flops_parts_add(&x->r->flops.exec_prefill, &x->batch_prefill);
+        lle_flops_parts_add(&x->r->flops.exec_decode, &x->batch_decode);
+    }
     if (x->en_open) {
         lle_error e2;
         lle_status est = lle_run_energy_batch_end(&x->en, st == LLE_OK, &e2);
@@ -296,6 +379,7 @@ static lle_status run_measured(run_ctx *x, lle_error *err)
         st = x->eng->vt->generate(x->eng, x->greqs, n, x->traces, x->stop, err);
     }
     x->t0 = lle_now_s();
+    x->counting = true;
     if (st == LLE_OK && x->en_open)
         st = lle_run_energy_start(&x->en, err);
     for (int rep = 0; rep < x->cfg->repeat && st == LLE_OK; rep++) {
@@ -380,8 +464,11 @@ static void finish(run_ctx *x, lle_status st)
     lle_result_aggregate(r);
     r->kv_cache_bytes = x->eng->vt->kv_bytes(x->eng);
     r->peak_rss_bytes = peak_rss_bytes();
+    finish_flops(x);
+    lle_run_efficiency_finish(&x->eff, r);
     if (x->en_open) {
-        lle_energy_work work = {r->total_input_tokens, r->total_output_tokens, (uint64_t)r->n_requests, 0.0};
+        double executed = x->has_fit ? (double)(r->flops.exec_prefill.total + r->flops.exec_decode.total) : 0.0;
+        lle_energy_work work = {r->total_input_tokens, r->total_output_tokens, (uint64_t)r->n_requests, executed};
         r->energy_json = lle_run_energy_json(&x->en, &work);
         r->energy_origin_s = lle_run_energy_origin(&x->en);
         r->energy_meter = lle_run_energy_take_meter(&x->en);
@@ -429,7 +516,13 @@ lle_status lle_run_single(const lle_run_config *cfg_in, lle_progress_fn progress
     if (st == LLE_OK)
         st = energy_open(&x, err);
     if (st == LLE_OK)
+        prepare_flops(&x);
+    if (st == LLE_OK)
+        lle_run_efficiency_prepare(&x.eff, &cfg, x.rv.n_threads, &x.r->model);
+    if (st == LLE_OK)
         st = open_engine(&x, err);
+    if (st == LLE_OK)
+        x.eng_n_ctx = x.eng->vt->n_ctx(x.eng);
     if (st == LLE_OK)
         st = lle_plan_build(&cfg, x.eng, &x.plan, err);
     if (st == LLE_OK)

@@ -59,7 +59,7 @@ if diff -u "$TMP/schema.md" "$TMP/doc.md" >"$TMP/diff"; then ok; else
     bad "docs/config-files.md schema table is stale; regenerate with config schema --markdown: $(cat "$TMP/diff")"; fi
 "$BIN" config schema --json >"$TMP/schema.json"
 jq -r '.sections[].fields[].name' "$TMP/schema.json" | sort >"$TMP/fields"
-check_true "schema has 53 fields" test "$(wc -l <"$TMP/fields")" = 53
+check_true "schema has 56 fields" test "$(wc -l <"$TMP/fields")" = 56
 for f in $(cat "$TMP/fields"); do
     if grep -q "| \`[a-z]*\` | \`$f\` |" "$LLE_SRC/docs/config-files.md"; then ok; else bad "docs/config-files.md lacks field $f"; fi
 done

@@ -64,6 +64,18 @@ check_exit 0 "poisson traffic" -- "$BIN" run single "${common[@]}" --traffic poi
 check_true "queue delays non-negative" test "$(jq '[.requests[] | .queue_delay_s >= -1e-9] | all' "$TMP/out")" = true
 check_true "busy + idle = wall" test "$(jq '.metrics | ((.busy_s + .idle_s - .wall_s) | fabs) < 1e-9' "$TMP/out")" = true
 
+# --- FLOPs and utilisation ------------------------------------------------------------
+"$BIN" flops "$M" --prompt-len 16 --gen-len 8 --threads 2 --json > "$TMP/fl.json"
+check_true "run executed FLOPs = 3 x flops command" \
+    test "$(jq '.flops.executed.total' "$TMP/run.json")" = "$(jq '.flops.executed.total * 3' "$TMP/fl.json")"
+check_true "run model FLOPs = 3 x flops command" \
+    test "$(jq '.flops.model.total' "$TMP/run.json")" = "$(jq '.flops.model.total * 3' "$TMP/fl.json")"
+check_exit 0 "run with user peaks" -- "$BIN" run single --model "$M" --prompts 2 --max-input-tokens 8 \
+    --max-output-tokens 4 --no-save --json --peak-flops 1e11 --peak-bandwidth 1e10
+check_true "mfu from the user peak" test "$(jq -r '.metrics.mfu.peak_source' "$TMP/out")" = user
+check_true "mbu known, in (0,1)" test "$(jq '.metrics.mbu.value > 0 and .metrics.mbu.value < 1' "$TMP/out")" = true
+check_true "flops per joule filled" test "$(jq '.energy.derived.flops_per_j > 0' "$TMP/out")" = true
+
 # --- table output -----------------------------------------------------------------
 check_exit 0 "run table" -- "$BIN" run single --model "$M" --prompts 2 --max-input-tokens 8 \
     --max-output-tokens 4 --no-save

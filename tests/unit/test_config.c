@@ -70,7 +70,7 @@ static void test_schema_table(void **state)
     lle_run_config probe;
 
     (void)state;
-    assert_int_equal(n, 53);  /* every lle_run_config member but n_tensor_split (part of tensor_split) */
+    assert_int_equal(n, 56);  /* every lle_run_config member but n_tensor_split (part of tensor_split) */
     for (size_t i = 0; i < n; i++) {
         const lle_config_field *f = lle_config_field_at(i);
         char dotted[96];
