@@ -84,6 +84,13 @@ typedef struct lle_run_config {
     double pue;               /* default 1.0 */
     /* --- FLOPs (docs/flops.md) --- */
     bool flops;               /* model and executed FLOPs (default true; calibrates once per architecture) */
+    /* --- data-parallel sharding (MPI ranks; docs/cluster.md) --- */
+    int shard_rank;           /* this process keeps prompts with index % shard_count == shard_rank */
+    int shard_count;          /* 0 or 1: no sharding */
+    /* Called (when set) right before the measured window opens, after warmup:
+     * e.g. an MPI barrier so ranks start measuring together. Not a file field. */
+    void (*before_window)(void *user);
+    void *before_window_user;
     /* --- peaks for MFU/MBU (docs/devices.md); 0 = the calibrated peaks of `devices --calibrate` --- */
     double peak_flops_per_s;
     double peak_bandwidth_bytes_per_s;

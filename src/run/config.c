@@ -175,6 +175,9 @@ static lle_status validate_workload(const lle_run_config *c, lle_error *err)
         return lle_fail(err, LLE_ERR_INVALID,
                         "adaptive_tokens: budget %d is below one prompt's max_input_tokens + max_output_tokens = %d",
                         c->adaptive_tokens, c->max_input_tokens + c->max_output_tokens);
+    if (c->shard_count < 0 || c->shard_rank < 0 || (c->shard_count > 1 && c->shard_rank >= c->shard_count))
+        return lle_fail(err, LLE_ERR_INVALID, "shard_rank %d must be in [0, shard_count %d)", c->shard_rank,
+                        c->shard_count);
     if (c->warmup < 0 || c->repeat < 1)
         return lle_fail(err, LLE_ERR_INVALID, "warmup must be >= 0 and repeat >= 1");
     return LLE_OK;
@@ -285,6 +288,8 @@ static void workload_json(cJSON *o, const lle_run_config *c)
     cJSON_AddNumberToObject(o, "rate_per_s", c->rate);
     cJSON_AddNumberToObject(o, "warmup", c->warmup);
     cJSON_AddNumberToObject(o, "repeat", c->repeat);
+    cJSON_AddNumberToObject(o, "shard_rank", c->shard_rank);
+    cJSON_AddNumberToObject(o, "shard_count", c->shard_count > 1 ? c->shard_count : 1);
 }
 
 static void energy_config_json(cJSON *o, const lle_run_config *c)

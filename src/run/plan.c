@@ -106,6 +106,23 @@ static void order_requests(const lle_run_config *c, lle_plan *p)
         qsort(p->reqs, (size_t)p->n_reqs, sizeof *p->reqs, cmp_cells_desc);
 }
 
+/* Data-parallel sharding: keep the prompts whose index falls to this rank
+ * (round robin over the prompt index, so every rank gets a similar mix). */
+static void shard_requests(const lle_run_config *c, lle_plan *p)
+{
+    int kept = 0;
+
+    if (c->shard_count <= 1)
+        return;
+    for (int i = 0; i < p->n_reqs; i++) {
+        if (p->reqs[i].index % c->shard_count == c->shard_rank)
+            p->reqs[kept++] = p->reqs[i];
+        else
+            free(p->reqs[i].tokens);
+    }
+    p->n_reqs = kept;
+}
+
 /* Fixed: consecutive groups of batch_size. Adaptive: greedy packing of the
  * (longest-first) requests while prompt + output tokens stay within budget. */
 static lle_status make_batches(const lle_run_config *c, lle_plan *p, lle_error *err)
@@ -185,8 +202,13 @@ lle_status lle_plan_build(const lle_run_config *c, lle_engine *e, lle_plan *p, l
         p->reqs[i].n_out = c->max_output_tokens;
     if (st == LLE_OK) {
         order_requests(c, p);
-        st = make_batches(c, p, err);
+        shard_requests(c, p);
+        if (p->n_reqs == 0)
+            st = lle_fail(err, LLE_ERR_INVALID, "shard %d of %d holds no prompt: give at least %d prompts",
+                          c->shard_rank, c->shard_count, c->shard_count);
     }
+    if (st == LLE_OK)
+        st = make_batches(c, p, err);
     if (st == LLE_OK)
         st = make_arrivals(c, p, err);
     if (st != LLE_OK)

@@ -378,6 +378,8 @@ static lle_status run_measured(run_ctx *x, lle_error *err)
         }
         st = x->eng->vt->generate(x->eng, x->greqs, n, x->traces, x->stop, err);
     }
+    if (st == LLE_OK && x->cfg->before_window != NULL)
+        x->cfg->before_window(x->cfg->before_window_user);
     x->t0 = lle_now_s();
     x->counting = true;
     if (st == LLE_OK && x->en_open)
