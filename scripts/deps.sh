@@ -31,7 +31,8 @@ die() { printf 'deps: error: %s\n' "$*" >&2; exit 1; }
 
 # --- 1. Debian packages -----------------------------------------------------
 DEB_PKGS=(build-essential cmake pkg-config git ca-certificates nodejs npm
-          libcmocka-dev libcjson-dev libsqlite3-dev libyaml-dev sqlite3 python3 python3-jsonschema jq)
+          libcmocka-dev libcjson-dev libsqlite3-dev libyaml-dev libcurl4-openssl-dev sqlite3 python3
+          python3-jsonschema jq chromium)
 install_debs() {
     local missing=() p
     for p in "${DEB_PKGS[@]}"; do
@@ -130,8 +131,32 @@ CFG
     mv "$DST/config.cmake.tmp" "$DST/config.cmake"
 }
 
+# --- 3. uPlot, the report's chart library ------------------------------------
+# `results report` inlines uPlot into every HTML report. Pinned npm package,
+# sha512-checked like llama.cpp's; unpacked to third_party/uplot/dist/
+# (uPlot.iife.min.js, uPlot.min.css, LICENSE, VERSION).
+UPLOT_VERSION="1.6.32"
+UPLOT_SHA512="sha512-KIMVnG68zvu5XXUbC4LQEPnhwOxBuLyW1AHtpm6IKTXImkbLgkMy+jabjLgSLMasNuGGzQm/ep3tOkyTxpiQIw=="
+fetch_uplot() {
+    local dir="$TP/uplot" tgz="$TP/uplot/uplot-$UPLOT_VERSION.tgz" got
+    [ -f "$dir/dist/VERSION" ] && [ "$(cat "$dir/dist/VERSION")" = "$UPLOT_VERSION" ] && return 0
+    mkdir -p "$dir"
+    if [ ! -f "$tgz" ]; then
+        log "npm pack uplot@$UPLOT_VERSION"
+        (cd "$dir" && npm pack --silent "uplot@$UPLOT_VERSION" >/dev/null)
+    fi
+    got="$(sri_of "$tgz")"
+    [ "$got" = "$UPLOT_SHA512" ] || { rm -f "$tgz"; die "integrity mismatch for uplot@$UPLOT_VERSION: got $got"; }
+    rm -rf "$dir/x" "$dir/dist.tmp" && mkdir -p "$dir/x" "$dir/dist.tmp"
+    tar xzf "$tgz" -C "$dir/x" package/dist/uPlot.iife.min.js package/dist/uPlot.min.css package/LICENSE
+    cp "$dir/x/package/dist/uPlot.iife.min.js" "$dir/x/package/dist/uPlot.min.css" "$dir/x/package/LICENSE" "$dir/dist.tmp/"
+    printf '%s\n' "$UPLOT_VERSION" > "$dir/dist.tmp/VERSION"
+    rm -rf "$dir/dist" "$dir/x" && mv "$dir/dist.tmp" "$dir/dist"
+}
+
 main() {
     install_debs
+    fetch_uplot
     if [ -f "$STAMP" ] && [ -f "$DST/config.cmake" ]; then return 0; fi
     mkdir -p "$DST"
     rm -f "$DST"/.complete-*

@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 /* Version of the database layout, kept in PRAGMA user_version. */
-#define LLE_STORE_SCHEMA_VERSION 1
+#define LLE_STORE_SCHEMA_VERSION 2
 
 /* File name of the database inside the results directory. */
 #define LLE_STORE_FILE "results.db"

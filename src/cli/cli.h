@@ -15,10 +15,17 @@ enum { CLI_OK = 0, CLI_FAILED = 1, CLI_USAGE = 2, CLI_INTERRUPTED = 130 };
 /* Subcommand entry points: argv[0] is the subcommand name. */
 int cli_model(int argc, char **argv);
 int cli_run(int argc, char **argv);
+int cli_run_remote(int argc, char **argv);
 int cli_config(int argc, char **argv);
 int cli_devices(int argc, char **argv);
 int cli_measure(int argc, char **argv);
 int cli_flops(int argc, char **argv);
+int cli_results(int argc, char **argv);
+
+/* Campaign suites (campaign.c): `run SUITE CONFIG ...`, argv[0] = SUITE. */
+int cli_campaign(const char *suite, int argc, char **argv);
+/* CONFIG loads without errors and declares a suite other than single. */
+bool cli_is_campaign_file(const char *path);
 
 /* Print "llm-efficiency: <msg>" to stderr (printf-style). */
 void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -11,13 +11,15 @@ static const char USAGE[] =
     "Measure the energy, speed and cost of large-language-model inference.\n"
     "\n"
     "commands:\n"
-    "  run       run experiments (run single ...)\n"
+    "  run       run experiments: run single, or a campaign (run models|controlled|\n"
+    "            scenarios|grid CONFIG; resumable)\n"
     "  model     inspect or synthesise GGUF models (model inspect, model synth)\n"
     "  config    experiment files: validate, show, init, schema, migrate\n"
     "  devices   this machine, its backends, calibrated peaks (--calibrate) and energy\n"
     "            sources (alias: doctor)\n"
     "  measure   run any command and report its energy, power and carbon (-- CMD ARGS...)\n"
     "  flops     model and executed FLOPs of a workload (flops MODEL --prompt-len P --gen-len G)\n"
+    "  results   the results database (results import-legacy DIR)\n"
     "\n"
     "global options:\n"
     "  -h, --help      show this help (also: llm-efficiency <command> --help)\n"
@@ -72,6 +74,8 @@ int main(int argc, char **argv)
         rc = cli_measure(argc - i, argv + i);
     else if (strcmp(argv[i], "flops") == 0)
         rc = cli_flops(argc - i, argv + i);
+    else if (strcmp(argv[i], "results") == 0)
+        rc = cli_results(argc - i, argv + i);
     else if (strcmp(argv[i], "help") == 0) {
         fputs(USAGE, stdout);
         rc = CLI_OK;

@@ -15,6 +15,8 @@
 
 static const char RUN_USAGE[] =
     "usage: llm-efficiency run single [CONFIG] (--model FILE | --preset NAME) [options]\n"
+    "       llm-efficiency run models|controlled|scenarios|grid CONFIG [options]  (campaigns:\n"
+    "       see llm-efficiency run grid --help and docs/campaigns.md)\n"
     "\n"
     "Run one measured experiment in-process through llama.cpp. CONFIG, a YAML or\n"
     "JSON experiment file (docs/config-files.md), comes first; flags override it.\n"
@@ -530,14 +532,31 @@ static int run_single(int argc, char **argv)
     return rc;
 }
 
+/* `run single --engine openai ...` measures a server (src/cli/remote.c). */
+static bool wants_remote(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--engine=openai") == 0 ||
+            (strcmp(argv[i], "--engine") == 0 && i + 1 < argc && strcmp(argv[i + 1], "openai") == 0))
+            return true;
+    return false;
+}
+
 int cli_run(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         fputs(RUN_USAGE, argc < 2 ? stderr : stdout);
         return argc < 2 ? CLI_USAGE : CLI_OK;
     }
+    if (strcmp(argv[1], "single") == 0 && wants_remote(argc - 1, argv + 1))
+        return cli_run_remote(argc - 1, argv + 1);
+    if (strcmp(argv[1], "single") == 0 && argc > 2 && argv[2][0] != '-' && cli_is_campaign_file(argv[2]))
+        return cli_campaign("single", argc - 1, argv + 1);
     if (strcmp(argv[1], "single") == 0)
         return run_single(argc - 1, argv + 1);
-    cli_errorf("run: unknown suite '%s' (available: single)", argv[1]);
+    if (strcmp(argv[1], "models") == 0 || strcmp(argv[1], "controlled") == 0 || strcmp(argv[1], "scenarios") == 0 ||
+        strcmp(argv[1], "grid") == 0)
+        return cli_campaign(argv[1], argc - 1, argv + 1);
+    cli_errorf("run: unknown suite '%s' (available: single, models, controlled, scenarios, grid)", argv[1]);
     return CLI_USAGE;
 }

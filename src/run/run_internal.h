@@ -74,5 +74,19 @@ void lle_make_run_id(char *out, size_t size, char *iso_out, size_t iso_size);
 /* Aggregate per-request and per-batch records into totals and distributions. */
 void lle_result_aggregate(lle_run_result *r);
 
+/* Where lle_run_single_ex() gets its engine (src/campaign/session.c keeps one
+ * loaded between experiments): acquire() returns an open engine for `p` (a
+ * kept one when p matches it, else a new one); release() takes it back after
+ * the run with the run's status. NULL source: a fresh engine opened and closed. */
+typedef struct lle_engine_source {
+    lle_status (*acquire)(void *user, const lle_engine_params *p, lle_engine **out, lle_error *err);
+    void (*release)(void *user, lle_engine *e, lle_status run_status);
+    void *user;
+} lle_engine_source;
+
+/* lle_run_single() with the engine from `src` (may be NULL). */
+lle_status lle_run_single_ex(const lle_run_config *cfg, const lle_engine_source *src, lle_progress_fn progress,
+                             void *user, const volatile int *stop, lle_run_result **out, lle_error *err);
+
 
 #endif

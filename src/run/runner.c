@@ -27,6 +27,7 @@ typedef struct run_ctx {
     lle_progress_fn progress;
     void *user;
     const volatile int *stop;
+    const lle_engine_source *src; /* NULL: open and close a fresh engine */
     double t0;               /* window start, monotonic */
     uint64_t tokens_done;
     lle_run_energy en;       /* energy windows (valid when en_open) */
@@ -182,6 +183,8 @@ static lle_status open_engine(run_ctx *x, lle_error *err)
         ep.on_decode = on_decode;
         ep.on_decode_user = x;
     }
+    if (x->src != NULL)
+        return x->src->acquire(x->src->user, &ep, &x->eng, err);
     return lle_llama_engine.open(&ep, &x->eng, err);
 }
 
@@ -504,6 +507,12 @@ static lle_status energy_open(run_ctx *x, lle_error *err)
 lle_status lle_run_single(const lle_run_config *cfg_in, lle_progress_fn progress, void *user,
                           const volatile int *stop, lle_run_result **out, lle_error *err)
 {
+    return lle_run_single_ex(cfg_in, NULL, progress, user, stop, out, err);
+}
+
+lle_status lle_run_single_ex(const lle_run_config *cfg_in, const lle_engine_source *src, lle_progress_fn progress,
+                             void *user, const volatile int *stop, lle_run_result **out, lle_error *err)
+{
     lle_run_config cfg = *cfg_in;
     run_ctx x;
     lle_status st;
@@ -513,6 +522,7 @@ lle_status lle_run_single(const lle_run_config *cfg_in, lle_progress_fn progress
     x.progress = progress;
     x.user = user;
     x.stop = stop;
+    x.src = src;
     *out = NULL;
     st = prepare(&x, &cfg, err);
     if (st == LLE_OK)
@@ -538,7 +548,9 @@ lle_status lle_run_single(const lle_run_config *cfg_in, lle_progress_fn progress
     }
     free_buffers(&x);
     lle_plan_free(&x.plan);
-    if (x.eng != NULL)
+    if (x.eng != NULL && src != NULL)
+        src->release(src->user, x.eng, st);
+    else if (x.eng != NULL)
         x.eng->vt->close(x.eng);
     lle_run_result_free(x.r);
     if (x.en_open)

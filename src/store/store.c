@@ -48,7 +48,28 @@ static const char SCHEMA_V1[] =
     " t_s REAL NOT NULL, source TEXT NOT NULL, metric TEXT NOT NULL, value REAL);"
     "CREATE INDEX timeseries_experiment ON timeseries(experiment_id, metric, t_s);";
 
-static const char *const MIGRATIONS[LLE_STORE_SCHEMA_VERSION] = {SCHEMA_V1};
+/* Version 2: the campaign journal (docs/campaigns.md) and the generated
+ * `source` column ("legacy" for imported thesis-tool results, docs/legacy-import.md). */
+static const char SCHEMA_V2[] =
+    "CREATE TABLE campaigns ("
+    " id TEXT PRIMARY KEY NOT NULL, name TEXT, suite TEXT NOT NULL, config_path TEXT,"
+    " cycles INTEGER, order_name TEXT, max_retries INTEGER,"
+    " created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),"
+    " updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')));"
+    "CREATE TABLE campaign_items ("
+    " campaign_id TEXT NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,"
+    " config_hash TEXT NOT NULL, cycle INTEGER NOT NULL CHECK (cycle >= 1),"
+    " seq INTEGER NOT NULL, label TEXT, config_json TEXT,"
+    " state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'running', 'done', 'failed')),"
+    " attempts INTEGER NOT NULL DEFAULT 0, failures INTEGER NOT NULL DEFAULT 0,"
+    " result_id TEXT, experiment_id TEXT, error TEXT,"
+    " updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),"
+    " PRIMARY KEY (campaign_id, config_hash, cycle));"
+    "CREATE INDEX campaign_items_experiment ON campaign_items(experiment_id);"
+    "ALTER TABLE experiments ADD COLUMN source TEXT GENERATED ALWAYS AS"
+    " (coalesce(json_extract(document_json, '$.source'), 'llm-efficiency')) VIRTUAL;";
+
+static const char *const MIGRATIONS[LLE_STORE_SCHEMA_VERSION] = {SCHEMA_V1, SCHEMA_V2};
 
 static lle_status status_of(int rc)
 {

@@ -32,4 +32,10 @@ lle_status lle_store_prepare(lle_store *s, const char *sql, sqlite3_stmt **stmt,
 /* Roll back the open transaction, if SQLite has not already done so. */
 void lle_store_rollback(lle_store *s);
 
+/* lle_store_put() without its transaction: the caller has run BEGIN IMMEDIATE
+ * and commits or rolls back (so a put can share a transaction with other
+ * writes, e.g. the campaign journal's done mark). On error nothing is undone
+ * here: the caller must roll back. */
+lle_status lle_store_put_locked(lle_store *s, const char *json_doc, lle_error *err);
+
 #endif

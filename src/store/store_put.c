@@ -421,38 +421,37 @@ static lle_status parse_document(const lle_store *s, const char *json_doc, cJSON
     return ret;
 }
 
-lle_status lle_store_put(lle_store *s, const char *json_doc, lle_error *err)
+lle_status lle_store_put_locked(lle_store *s, const char *json_doc, lle_error *err)
 {
     cJSON *root = NULL;
     put_ctx c = {s, NULL, -1};
-    bool in_tx = false;
-    lle_status ret = LLE_OK;
+    lle_status ret = parse_document(s, json_doc, &root, &c.id, err);
 
-    if (s == NULL || json_doc == NULL) {
-        ret = lle_fail(err, LLE_ERR_INVALID, "lle_store_put: store and document are required");
-        goto cleanup;
-    }
-    ret = parse_document(s, json_doc, &root, &c.id, err);
-    if (ret != LLE_OK)
-        goto cleanup;
-    /* IMMEDIATE: take the write lock now (waiting up to the busy timeout) rather
-     * than failing with BUSY when a read transaction would have to upgrade. */
-    ret = lle_store_exec(s, "BEGIN IMMEDIATE", "starting a transaction", err);
-    if (ret != LLE_OK)
-        goto cleanup;
-    in_tx = true;
-    ret = delete_experiment(&c, err);
+    if (ret == LLE_OK)
+        ret = delete_experiment(&c, err);
     if (ret == LLE_OK)
         ret = insert_experiment(&c, root, json_doc, err);
     if (ret == LLE_OK)
         ret = insert_requests(&c, root, err);
+    cJSON_Delete(root);
+    return ret;
+}
+
+lle_status lle_store_put(lle_store *s, const char *json_doc, lle_error *err)
+{
+    lle_status ret = LLE_OK;
+
+    if (s == NULL || json_doc == NULL)
+        return lle_fail(err, LLE_ERR_INVALID, "lle_store_put: store and document are required");
+    /* IMMEDIATE: take the write lock now (waiting up to the busy timeout) rather
+     * than failing with BUSY when a read transaction would have to upgrade. */
+    ret = lle_store_exec(s, "BEGIN IMMEDIATE", "starting a transaction", err);
+    if (ret != LLE_OK)
+        return ret;
+    ret = lle_store_put_locked(s, json_doc, err);
     if (ret == LLE_OK)
         ret = lle_store_exec(s, "COMMIT", "committing the experiment", err);
-    if (ret == LLE_OK)
-        in_tx = false;
-cleanup:
-    if (in_tx)
+    if (ret != LLE_OK)
         lle_store_rollback(s);
-    cJSON_Delete(root);
     return ret;
 }

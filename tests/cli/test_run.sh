@@ -73,7 +73,8 @@ check_true "run model FLOPs = 3 x flops command" \
 check_exit 0 "run with user peaks" -- "$BIN" run single --model "$M" --prompts 2 --max-input-tokens 8 \
     --max-output-tokens 4 --no-save --json --peak-flops 1e11 --peak-bandwidth 1e10
 check_true "mfu from the user peak" test "$(jq -r '.metrics.mfu.peak_source' "$TMP/out")" = user
-check_true "mbu known, in (0,1)" test "$(jq '.metrics.mbu.value > 0 and .metrics.mbu.value < 1' "$TMP/out")" = true
+# a 10 MB model sits in the CPU cache, so MBU against an arbitrary peak may exceed 1: check the maths
+check_true "mbu = decode bytes / decode time / peak" test "$(jq '.metrics | (.mbu.value - .decode_bytes / .decode_s / 1e10) | fabs < 1e-9' "$TMP/out")" = true
 check_true "flops per joule filled" test "$(jq '.energy.derived.flops_per_j > 0' "$TMP/out")" = true
 
 # --- table output -----------------------------------------------------------------

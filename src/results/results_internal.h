@@ -1,0 +1,166 @@
+/* results_internal.h — what the files of src/results share: the handle, the
+ * column catalogue of the flat experiments table (fields.c), the growable text
+ * buffer every output is built in (buf.c), the SQL helpers over the flat table
+ * (db.c, query.c) and the statistics (stats.c). Not installed.
+ *
+ * Ownership: lle_results owns its lle_store (and so the SQLite connection).
+ * An rbuf owns its heap block until rbuf_take() hands it to the caller or
+ * rbuf_free() releases it. Catalogue entries are static constants. */
+#ifndef LLE_RESULTS_INTERNAL_H
+#define LLE_RESULTS_INTERNAL_H
+
+#include <cjson/cJSON.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lle/results.h"
+#include "lle/store.h"
+
+/* The derived table; the suffix changes whenever the catalogue does, and a
+ * table of an older version is dropped and rebuilt. */
+#define RES_FLAT_TABLE "results_flat_v1"
+
+struct lle_results {
+    lle_store *store;
+    sqlite3 *db;          /* the store's connection */
+    const char *path;     /* the database file, for messages */
+    bool has_campaign_items;
+};
+
+/* ---- growable buffer (buf.c) ---------------------------------------------- */
+typedef struct rbuf {
+    char *data;
+    size_t len, cap;
+    bool oom;             /* an append failed: the content is incomplete */
+} rbuf;
+
+void rbuf_put(rbuf *b, const char *s, size_t n);
+void rbuf_puts(rbuf *b, const char *s);
+void rbuf_putc(rbuf *b, char c);
+void rbuf_printf(rbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Shortest "%.15g".."%.17g" that reads back as the same double; "null"-free:
+ * the caller decides how to write NaN/inf (never passed here). */
+void rbuf_double(rbuf *b, double v);
+void rbuf_json_string(rbuf *b, const char *s);   /* quoted and escaped */
+void rbuf_csv_field(rbuf *b, const char *s);     /* quoted only when needed */
+/* Hand the text to the caller (*out malloc'd); NOMEM when anything failed. */
+lle_status rbuf_take(rbuf *b, char **out, size_t *out_len, lle_error *err);
+void rbuf_free(rbuf *b);
+
+/* ---- column catalogue (fields.c) --------------------------------------------- */
+typedef enum res_kind { RK_TEXT, RK_INT, RK_REAL, RK_BOOL } res_kind;
+
+typedef enum res_group {
+    RG_ID, RG_CONFIG, RG_MODEL, RG_METRIC, RG_ENERGY, RG_ENV
+} res_group;
+
+/* Where a figure comes from: configuration/identity (RP_NONE), measured on
+ * the machine, computed from configuration or metadata, or energy whose
+ * method (measured/estimated/mixed) is in another column. */
+typedef enum res_prov { RP_NONE, RP_MEASURED, RP_ESTIMATED, RP_COMPUTED, RP_ENERGY } res_prov;
+
+typedef enum res_better { RB_NONE, RB_LOWER, RB_HIGHER } res_better;
+
+typedef struct res_field {
+    const char *name;          /* flat column name (stable, documented) */
+    res_kind kind;
+    res_group group;
+    res_prov prov;
+    res_better better;
+    const char *unit;          /* "" when none */
+    const char *path[5];       /* JSON path in the document; NULL-terminated */
+    const char *method_col;    /* RP_ENERGY: the column with its method */
+    const char *desc;
+    /* Special extraction (lists joined into one text) instead of `path`. */
+    void (*extract)(const cJSON *doc, rbuf *text, double *num, bool *is_null);
+} res_field;
+
+extern const res_field RES_FIELDS[];
+extern const size_t RES_N_FIELDS;
+
+/* Index of a column by name, or -1. */
+int res_field_index(const char *name);
+const char *res_kind_sql(res_kind k);
+const char *res_prov_name(res_prov p);
+
+/* Bind the catalogue's values from `doc` to parameters 1..RES_N_FIELDS of an
+ * INSERT into the flat table. */
+lle_status res_bind_document(sqlite3 *db, sqlite3_stmt *st, const cJSON *doc, lle_error *err);
+
+/* ---- database (db.c, query.c) ---------------------------------------------------- */
+/* Fill err from a failed SQLite call on the handle. */
+lle_status res_sql_fail(const lle_results *r, int rc, const char *what, lle_error *err);
+lle_status res_prepare(lle_results *r, const char *sql, sqlite3_stmt **st, lle_error *err);
+
+/* Build "SELECT <cols> FROM flat [WHERE ...] [ORDER BY ...] [LIMIT n]" for
+ * the filter and prepare it with its parameters bound. `cols` is SQL over the
+ * flat table's columns (constant text, never user input). Flags: ORDERED
+ * applies the filter's sort and limit (else they are ignored); RUNS keeps
+ * only completed experiments of kind "run" (what the analysis pools). */
+enum { RES_Q_ORDERED = 1, RES_Q_RUNS = 2 };
+lle_status res_query(lle_results *r, const lle_results_filter *f, const char *cols, unsigned flags,
+                     sqlite3_stmt **st, lle_error *err);
+
+/* Resolve an id or a unique id prefix to the stored id (out: 64 bytes). */
+lle_status res_resolve_id(lle_results *r, const char *id, char *out, size_t out_size, lle_error *err);
+
+/* Column `i` of a row as text into b ("" for NULL) in the format of kind k. */
+void res_put_value(rbuf *b, sqlite3_stmt *st, int i, res_kind k, lle_results_format fmt);
+
+/* ---- statistics (stats.c) -------------------------------------------------------- */
+typedef struct res_stats {
+    size_t n;
+    double mean, std, ci_half, ci_lo, ci_hi, cv, min, max;
+} res_stats;
+
+/* mean, sample std (n-1), 95 % CI = mean ± t(0.975, n-1)·std/√n (n >= 2;
+ * NaN half-width for n = 1), CV = std/|mean| (NaN when mean is 0 or n < 2). */
+res_stats res_stats_of(const double *v, size_t n);
+/* Linear-interpolated quantile (numpy default) of sorted values. */
+double res_quantile_sorted(const double *sorted, size_t n, double q);
+/* Tukey fences: outlier[i] set for v[i] outside [Q1 − 1.5 IQR, Q3 + 1.5 IQR];
+ * needs n >= 4 (returns the count of outliers, 0 below that). */
+size_t res_outliers(const double *v, size_t n, bool *outlier);
+/* Pareto front minimising a and maximising b: front[i] set when no j has
+ * a[j] <= a[i] and b[j] >= b[i] with one strict. NaN points are never on it. */
+void res_pareto(const double *a, const double *b, size_t n, bool *front);
+
+/* ---- analysis shared with the report (analyze.c) --------------------------------- */
+typedef struct res_group_stats {
+    char *label;          /* "batch_size=4, model_file_type=Q8_0" (malloc'd) */
+    char **values;        /* factor values as text, one per factor (malloc'd) */
+    size_t n;             /* experiments */
+    char **ids;           /* their ids (malloc'd) */
+    res_stats *stats;     /* per analysis metric */
+    bool *outlier;        /* per experiment x metric (n * n_metrics) */
+    char method[16];      /* energy method over the group: measured/estimated/mixed/none */
+    bool unstable, on_front;
+    int rank;             /* 1 = best by the ranking metric; 0 = unranked (no value) */
+} res_group_stats;
+
+typedef struct res_analysis {
+    char **factors;       /* grouping columns (malloc'd names) */
+    size_t n_factors;
+    const char *const *metrics;   /* analysis metric columns (static) */
+    size_t n_metrics;
+    int rank_metric;      /* index into metrics */
+    double cv_threshold;
+    size_t n_experiments;
+    res_group_stats *groups;
+    size_t n_groups;
+} res_analysis;
+
+/* Positions in res_analysis.metrics (fixed by group.c). */
+enum { RES_M_JPT = 0, RES_M_TPS = 1, RES_M_ENERGY = 2, RES_M_POWER = 3, RES_M_TTFT = 5, RES_M_TPOT = 8,
+       RES_M_E2E = 11 };   /* latency: p50, p90, p99 at +0, +1, +2 */
+
+lle_status res_analysis_run(lle_results *r, const lle_results_filter *f, const lle_results_analysis_opts *o,
+                            res_analysis *a, lle_error *err);
+void res_analysis_free(res_analysis *a);
+
+/* Factor columns the analysis may group by when none are given. */
+extern const char *const RES_AUTO_FACTORS[];
+extern const size_t RES_N_AUTO_FACTORS;
+
+#endif
