@@ -13,6 +13,7 @@
 #include "lle/log.h"
 #include "lle/model.h"
 #include "lle/remote.h"
+#include "lle/results.h"
 #include "lle/run.h"
 #include "lle/store.h"
 #include "lle/version.h"

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "results_view.h"
 #include "lle/legacy.h"
 
 typedef struct subcommand {
@@ -18,6 +19,12 @@ typedef struct subcommand {
 static int import_legacy(int argc, char **argv);
 
 static const subcommand SUBCOMMANDS[] = {
+    {"list", "one line per experiment (--campaign, --where F=V, --sort, --limit, --json)", cli_results_list},
+    {"show", "everything about one experiment (ID or unique prefix; --json)", cli_results_show},
+    {"compare", "experiments side by side, differences to the first, best marked", cli_results_compare},
+    {"analyze", "groups, mean/std/95% CI/CV/n, unstable groups, outliers, ranking, Pareto front", cli_results_analyze},
+    {"export", "flat CSV/JSONL/JSON of experiments, requests or timeseries (-o FILE)", cli_results_export},
+    {"report", "one self-contained offline HTML report with charts (-o report.html)", cli_results_report},
     {"import-legacy", "import the thesis tool's results (raw_results/<id>/, text_generation_results.json)",
      import_legacy},
 };

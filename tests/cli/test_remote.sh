@@ -53,6 +53,9 @@ check_true "6 output tokens" test "$(json_get "$TMP/closed.json" "d['requests'][
 check_true "energy unavailable, with reason" test "$(json_get "$TMP/closed.json" "d['energy']['available']")" = False
 check_true "prefill not invented" test "$(json_get "$TMP/closed.json" "d['metrics']['prefill_s']")" = None
 check_true "file written" test "$(ls "$R"/*.json | wc -l)" = 1
+check_true "remote document validates against schema/result.schema.json" /usr/bin/python3 -c "
+import json, jsonschema
+jsonschema.validate(json.load(open('$TMP/closed.json')), json.load(open('$LLE_SRC/schema/result.schema.json')))"
 check_true "stored in results.db" test "$(sqlite3 "$R/results.db" 'select count(*) from requests')" = 8
 check_exit 0 "table output" -- run --base-url "$URL/v1" --requests 4 --no-save
 check_true "table shows TTFT" grep -q "TTFT" "$TMP/out"
