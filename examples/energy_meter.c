@@ -3,9 +3,9 @@
  * falls back to labelled estimates), wrap the work in named windows (they may
  * nest or overlap), and read energy, average and peak power per source.
  *
- * Build against an installed llm-efficiency (PREFIX = its install prefix):
- *   cc -std=c11 -O2 -I"$PREFIX/include" energy_meter.c -o energy_meter \
- *      -L"$PREFIX/lib" -llle -Wl,-rpath,"$PREFIX/lib"
+ * Build against an installed llm-efficiency (for a prefix other than /usr, set
+ * PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig and add -Wl,-rpath,$PREFIX/lib):
+ *   cc -std=c11 -O2 energy_meter.c -o energy_meter $(pkg-config --cflags --libs lle) -lm
  * Run: ./energy_meter [seconds of work, default 1] */
 #include <math.h>
 #include <stdio.h>

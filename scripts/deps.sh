@@ -32,7 +32,8 @@ die() { printf 'deps: error: %s\n' "$*" >&2; exit 1; }
 # --- 1. Debian packages -----------------------------------------------------
 DEB_PKGS=(build-essential cmake pkg-config git ca-certificates nodejs npm
           libcmocka-dev libcjson-dev libsqlite3-dev libyaml-dev libcurl4-openssl-dev sqlite3 python3
-          python3-jsonschema jq chromium)
+          python3-jsonschema jq chromium doxygen
+          clang-14 libclang-rt-14-dev clang-tidy clang-format cppcheck)  # issue 10: fuzz, lint
 install_debs() {
     local missing=() p
     for p in "${DEB_PKGS[@]}"; do

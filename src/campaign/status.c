@@ -120,7 +120,8 @@ lle_status lle_campaign_status_read(const lle_campaign_plan *p, const char *resu
         goto cleanup;
     }
     s->journal = exists;
-    qsort(rows, n_rows, sizeof *rows, cmp_rows);
+    if (n_rows > 1)  /* rows is NULL when the journal is empty: qsort(NULL, ...) is undefined */
+        qsort(rows, n_rows, sizeof *rows, cmp_rows);
     st = match(p, rows, n_rows, used, s);
     if (st == LLE_OK)
         st = removed(rows, n_rows, used, s);

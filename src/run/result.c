@@ -54,7 +54,9 @@ void lle_result_aggregate(lle_run_result *r)
 {
     size_t n = r->n_requests, n_itl = 0, k = 0, n_tpot = 0;
     double *buf = calloc(4 * n + 1, sizeof *buf), *itl = NULL;
-    double *ttft = buf, *e2e = buf + n, *tpot = buf + 2 * n, *queue = buf + 3 * n;
+    /* no pointer arithmetic on a NULL buf (out of memory): that is undefined */
+    double *ttft = buf, *e2e = buf != NULL ? buf + n : NULL, *tpot = buf != NULL ? buf + 2 * n : NULL;
+    double *queue = buf != NULL ? buf + 3 * n : NULL;
     uint64_t decoded = 0;
 
     r->total_input_tokens = r->total_output_tokens = 0;
