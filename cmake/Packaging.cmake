@@ -44,6 +44,9 @@ if(LLE_DPKG_SHLIBDEPS)
 else()
   set(CPACK_DEBIAN_PACKAGE_DEPENDS "libc6, libcjson1, libsqlite3-0, libyaml-0-2, libcurl4")
 endif()
+# The package needs only the installed targets, not every test and fuzz target:
+# `deb` depends on those itself, so CPack's preinstall step builds nothing more.
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY TRUE)
 include(CPack)
 add_custom_target(deb
   COMMAND "${CMAKE_CPACK_COMMAND}" -G DEB --config "${CMAKE_BINARY_DIR}/CPackConfig.cmake"

@@ -42,7 +42,8 @@ for n in $names; do
     if wait "${pids[$n]}" 2> /dev/null; then st=ok; else st=FAILED; fi
     if compgen -G "$BUILD/artifacts/$n/*" > /dev/null; then st=FAILED; fi
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$BUILD/fuzz-$n.log" | grep -o '[0-9]*$' || echo '?')
-    printf 'fuzz %-8s %s  %ss  %s execs  log %s\n' "$n" "$st" "$SECONDS_EACH" "$runs" "$BUILD/fuzz-$n.log"
+    secs=$(grep -o 'Done [0-9]* runs in [0-9]* second' "$BUILD/fuzz-$n.log" | grep -o '[0-9]* second' | grep -o '[0-9]*' || echo '?')
+    printf 'fuzz %-8s %s  %ss of %ss  %s execs  log %s\n' "$n" "$st" "$secs" "$SECONDS_EACH" "$runs" "$BUILD/fuzz-$n.log"
     [ "$st" = ok ] || rc=1
 done
 exit "$rc"

@@ -5,6 +5,7 @@
 #define LLE_UTIL_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,6 +47,10 @@ uint64_t lle_splitmix64(uint64_t *state);
 double lle_rand01(uint64_t *state);
 /* Uniform in [0, bound) without modulo bias; bound > 0. */
 uint64_t lle_rand_below(uint64_t *state, uint64_t bound);
+
+/* <dir of the loaded liblle>/../share/llm-efficiency/<sub> into `out`; true
+ * when that directory exists (common/paths.c). */
+bool lle_share_dir(const char *sub, char *out, size_t size);
 
 /* Number of online CPU cores (>= 1). */
 int lle_cpu_count(void);

@@ -175,6 +175,8 @@ static int parse_cpumask(const char *pmu, int *cpus, int max)
             break;
         if (*end == '-')
             b = strtol(end + 1, &end, 10);
+        if (a < 0 || b < a || b > 1L << 20)  /* not a CPU range (and x++ must not overflow) */
+            break;
         for (long x = a; x <= b && n < max; x++)
             cpus[n++] = (int)x;
         p = *end == ',' ? end + 1 : end;

@@ -10,8 +10,6 @@
  * so that general.file_type is set) to a second temp file, renamed onto the
  * destination. Temp files live beside the destination and are removed on any
  * failure. Same preset + type + seed give byte-identical files. */
-#include <dlfcn.h>
-#include <libgen.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -57,16 +55,8 @@ typedef struct synth_job {
 static const char *relative_vocab_dir(void)
 {
     static char dir[4096];
-    Dl_info info;
-    struct stat sb;
-    char tmp[4096];
 
-    if (dladdr((void *)(uintptr_t)lle_default_vocab_dir, &info) == 0 || info.dli_fname == NULL)
-        return NULL;
-    lle_strlcpy(tmp, info.dli_fname, sizeof tmp);
-    if ((size_t)snprintf(dir, sizeof dir, "%s/../share/llm-efficiency/vocab", dirname(tmp)) >= sizeof dir)
-        return NULL;
-    return stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode) ? dir : NULL;
+    return lle_share_dir("vocab", dir, sizeof dir) ? dir : NULL;
 }
 
 const char *lle_default_vocab_dir(void)

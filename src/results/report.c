@@ -45,10 +45,12 @@ static lle_status read_all(const char *path, rbuf *b, lle_error *err)
 static lle_status find_uplot(char *dir, size_t size, lle_error *err)
 {
     const char *env = getenv("LLE_UPLOT_DIR");
-    const char *cands[3] = {env, LLE_BUILD_DATA_DIR "/../third_party/uplot/dist", LLE_INSTALL_DATA_DIR "/uplot"};
+    char rel[4096];
+    const char *cands[4] = {env, lle_share_dir("data/uplot", rel, sizeof rel) ? rel : NULL,
+                            LLE_BUILD_DATA_DIR "/../third_party/uplot/dist", LLE_INSTALL_DATA_DIR "/uplot"};
     char js[4300], css[4300];
 
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < 4; i++) {
         FILE *a, *b;
         if (cands[i] == NULL || cands[i][0] == '\0' || (i > 0 && env != NULL && env[0] != '\0'))
             continue;   /* $LLE_UPLOT_DIR, when set, is the only place looked at */
