@@ -56,5 +56,5 @@ mkdir -p "$TMP/empty"
 check_usage_error "nothing to import" "no thesis-tool results found" -- \
     "$BIN" results import-legacy "$TMP/empty" --results-dir "$TMP/badres"
 check_usage_error "no directory given" "a directory is required" -- "$BIN" results import-legacy
-check_usage_error "unknown subcommand" "unknown subcommand 'compare'" -- "$BIN" results compare
+check_usage_error "unknown subcommand" "unknown subcommand 'frobnicate'" -- "$BIN" results frobnicate
 finish
