@@ -1,5 +1,6 @@
 # Thin wrapper over CMake + ctest. `make run` and `make test` do all set-up.
 BUILD    ?= build
+MPI_BUILD ?= build-mpi
 PREFIX   ?= /usr/local
 JOBS     ?= $(shell nproc)
 CMAKE_FLAGS ?=
@@ -27,6 +28,15 @@ run: build
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure --no-tests=error -j 1
+	$(MAKE) test-mpi
+
+# MPI tests (docs/cluster.md): a second build with -DLLE_MPI=ON in $(MPI_BUILD);
+# only what they need is built there and only the tests labelled "mpi" run.
+.PHONY: test-mpi
+test-mpi: deps
+	cmake -S . -B $(MPI_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLLE_MPI=ON $(CMAKE_FLAGS)
+	cmake --build $(MPI_BUILD) -j $(JOBS) --target mpi_tests
+	cd $(MPI_BUILD) && ctest --output-on-failure --no-tests=error -j 1 -L mpi
 
 install: build
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
@@ -48,7 +58,7 @@ bench: build
 	bash bench/run_single_vs_llama_bench.sh
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(MPI_BUILD)
 
 # ---- hardening (issue 10): sanitizers, fuzzing, static gates; logic in scripts/ ----
 .PHONY: check-asan fuzz lint

@@ -33,7 +33,8 @@ die() { printf 'deps: error: %s\n' "$*" >&2; exit 1; }
 DEB_PKGS=(build-essential cmake pkg-config git ca-certificates nodejs npm
           libcmocka-dev libcjson-dev libsqlite3-dev libyaml-dev libcurl4-openssl-dev sqlite3 python3
           python3-jsonschema jq chromium doxygen
-          clang-14 libclang-rt-14-dev clang-tidy clang-format cppcheck)  # issue 10: fuzz, lint
+          clang-14 libclang-rt-14-dev clang-tidy clang-format cppcheck  # issue 10: fuzz, lint
+          openmpi-bin libopenmpi-dev)  # issue 9: the -DLLE_MPI=ON build, which `make test` also tests
 install_debs() {
     local missing=() p
     for p in "${DEB_PKGS[@]}"; do

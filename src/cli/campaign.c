@@ -14,6 +14,9 @@
 
 #include "cli.h"
 #include "lle/campaign.h"
+#ifdef LLE_MPI
+#include "lle/cluster.h"
+#endif
 
 static const char USAGE[] =
     "usage: llm-efficiency run models|controlled|scenarios|grid CONFIG [options]\n"
@@ -449,6 +452,14 @@ static int run_campaign(camp_opts *c, const lle_campaign_plan *p)
     g.tty = isatty(STDERR_FILENO) && getenv("NO_COLOR") == NULL && cli_verbosity > 0;
     g.t0 = now_s();
     cli_install_signals();
+#ifdef LLE_MPI
+    if (lle_cluster_launched() && lle_cluster_size() > 1) { /* rank 0 coordinates, the others run (docs/cluster.md) */
+        st = lle_cluster_run_campaign(p, c->results_dir, &c->o, &ev, &cli_interrupted, &s, &err);
+        if (lle_cluster_rank() > 0) /* a worker: rank 0 reports the campaign */
+            return st == LLE_OK ? CLI_OK : st == LLE_ERR_INTERRUPTED ? CLI_INTERRUPTED
+                 : lle_status_is_input_error(st) ? CLI_USAGE : CLI_FAILED;
+    } else
+#endif
     st = lle_campaign_run(p, c->results_dir, &c->o, &ev, &cli_interrupted, &s, &err);
     clear_status(&g);
     if (st == LLE_ERR_INTERRUPTED) {

@@ -4,6 +4,9 @@
 #include <string.h>
 
 #include "cli.h"
+#ifdef LLE_MPI
+#include "lle/cluster.h"
+#endif
 
 static const char USAGE[] =
     "usage: llm-efficiency [--version] [--help] [-v|-q] <command> [<args>]\n"
@@ -36,6 +39,25 @@ static void print_version(void)
            lle_llama_release(), lle_llama_origin());
 }
 
+#ifdef LLE_MPI
+/* `run` started by mpirun/srun: MPI up (docs/cluster.md), ranks other than 0
+ * quiet (rank 0 reports for the job). -1: go on; else the exit code. */
+static int cluster_start(const char *command)
+{
+    lle_error err = {0};
+
+    if (strcmp(command, "run") != 0 || !lle_cluster_launched())
+        return -1;
+    if (lle_cluster_init(NULL, NULL, &err) != LLE_OK) {
+        lle_cluster_finalize();
+        return cli_fail(&err);
+    }
+    if (lle_cluster_rank() > 0 && cli_verbosity < 2)
+        cli_verbosity = 0;
+    return -1;
+}
+#endif
+
 int main(int argc, char **argv)
 {
     int i = 1;
@@ -62,6 +84,10 @@ int main(int argc, char **argv)
         fputs(USAGE, stderr);
         return CLI_USAGE;
     }
+#ifdef LLE_MPI
+    if ((rc = cluster_start(argv[i])) >= 0)
+        return rc;
+#endif
     cli_apply_verbosity();
     if (strcmp(argv[i], "run") == 0)
         rc = cli_run(argc - i, argv + i);
@@ -82,5 +108,8 @@ int main(int argc, char **argv)
         rc = CLI_OK;
     } else
         cli_errorf("unknown command '%s' (see llm-efficiency --help)", argv[i]);
+#ifdef LLE_MPI
+    lle_cluster_finalize();
+#endif
     return rc;
 }

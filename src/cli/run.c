@@ -12,6 +12,9 @@
 
 #include "cli.h"
 #include "lle/config.h"
+#ifdef LLE_MPI
+#include "lle/cluster.h"
+#endif
 
 static const char RUN_USAGE[] =
     "usage: llm-efficiency run single [CONFIG] (--model FILE | --preset NAME) [options]\n"
@@ -20,6 +23,8 @@ static const char RUN_USAGE[] =
     "\n"
     "Run one measured experiment in-process through llama.cpp. CONFIG, a YAML or\n"
     "JSON experiment file (docs/config-files.md), comes first; flags override it.\n"
+    "Under mpirun (builds with -DLLE_MPI=ON) the ranks share the prompts and rank 0\n"
+    "reports the merged experiment (docs/cluster.md).\n"
     "\n"
     "model and engine:\n"
     "  --model FILE              GGUF model file\n"
@@ -506,6 +511,37 @@ static int report(const run_opts *o, const lle_run_result *r)
     return rc;
 }
 
+/* In-process, or over the MPI ranks when an MPI launcher started us (rank 0
+ * then gets the merged result and reports; the others get none). Without
+ * MPI support, several ranks would each run and save the whole experiment. */
+static lle_status run_one(run_opts *o, progress_state *ps, lle_run_result **r, lle_error *err)
+{
+#ifdef LLE_MPI
+    if (lle_cluster_launched())
+        return lle_cluster_run_single(&o->cfg, on_progress, ps, &cli_interrupted, r, err);
+#else
+    const char *n = getenv("OMPI_COMM_WORLD_SIZE") ? getenv("OMPI_COMM_WORLD_SIZE") : getenv("PMI_SIZE");
+    if (n != NULL && strcmp(n, "1") != 0) {
+        *r = NULL;
+        snprintf(err->msg, sizeof err->msg, "started by mpirun with %s ranks, but this build has no MPI "
+                 "support: rebuild with -DLLE_MPI=ON (docs/cluster.md)", n);
+        err->code = LLE_ERR_INVALID;
+        return LLE_ERR_INVALID;
+    }
+#endif
+    return lle_run_single(&o->cfg, on_progress, ps, &cli_interrupted, r, err);
+}
+
+/* Ranks other than 0 leave the report, errors included, to rank 0. */
+static bool quiet_rank(void)
+{
+#ifdef LLE_MPI
+    return lle_cluster_rank() > 0;
+#else
+    return false;
+#endif
+}
+
 static int run_single(int argc, char **argv)
 {
     run_opts o;
@@ -522,10 +558,11 @@ static int run_single(int argc, char **argv)
     ps.t0 = wall_now();
     ps.tty = isatty(STDERR_FILENO) && getenv("NO_COLOR") == NULL && cli_verbosity > 0;
     cli_install_signals();
-    st = lle_run_single(&o.cfg, on_progress, &ps, &cli_interrupted, &r, &err);
-    if (r != NULL)
-        rc = report(&o, r);
-    if (st != LLE_OK)
+    st = run_one(&o, &ps, &r, &err);
+    rc = r != NULL ? report(&o, r) : CLI_OK;
+    if (st != LLE_OK && quiet_rank())
+        rc = st == LLE_ERR_INTERRUPTED ? CLI_INTERRUPTED : lle_status_is_input_error(st) ? CLI_USAGE : CLI_FAILED;
+    else if (st != LLE_OK)
         rc = cli_fail(&err);
     lle_run_result_free(r);
     lle_config_free(o.file);
