@@ -20,7 +20,7 @@
 #include "energy/energy_internal.h"
 
 #define LOST_AFTER_FAILS 3
-#define MAX_SERIES_ROWS 2000000   /* ~3 days at 100 ms; later samples are dropped with a warning */
+#define MAX_SERIES_ROWS  2000000 /* ~3 days at 100 ms; later samples are dropped with a warning */
 
 void lle_meter_opts_init(lle_meter_opts *o)
 {
@@ -157,7 +157,7 @@ static void read_one(lle_meter *m, size_t i, double now, bool tick, ech_sample *
 
 void lle_meter_read_all(lle_meter *m, double now, bool tick)
 {
-    ech_sample stack[16], *smp = m->n <= 16 ? stack : calloc(m->n, sizeof *smp);
+    ech_sample stack[16] = {0}, *smp = m->n <= 16 ? stack : calloc(m->n, sizeof *smp);
 
     if (smp == NULL)
         return;
@@ -207,7 +207,7 @@ static void *sampler_main(void *arg)
             break;
         lle_meter_read_all(m, lle_meter_now(m), true);
         clock_gettime(CLOCK_MONOTONIC, &now);
-        if (now.tv_sec > next.tv_sec + 1)   /* far behind (suspend?): restart the schedule */
+        if (now.tv_sec > next.tv_sec + 1) /* far behind (suspend?): restart the schedule */
             next = now;
         if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu) == 0)
             m->thread_cpu_s = (double)cpu.tv_sec + (double)cpu.tv_nsec * 1e-9;
@@ -357,8 +357,8 @@ static void snapshot(const lle_meter *m, msnap *s)
 {
     for (size_t i = 0; i < m->n; i++) {
         const mchan *c = &m->ch[i];
-        s[i] = (msnap){c->ctr.acc_j, c->e_pow, c->n_reads, c->ctr.wraps, c->ctr.anomalies, c->ctr.gaps,
-                       !c->lost && c->fails == 0};
+        s[i] = (msnap){
+            c->ctr.acc_j, c->e_pow, c->n_reads, c->ctr.wraps, c->ctr.anomalies, c->ctr.gaps, !c->lost && c->fails == 0};
     }
 }
 

@@ -13,7 +13,7 @@
 #include "remote/remote_run.h"
 
 #define MAX_ERROR_BODY 2048
-#define MAX_BODY ((size_t)64 << 20)
+#define MAX_BODY       ((size_t)64 << 20)
 
 static lle_status push_chunk(rr_req *q, double t)
 {
@@ -69,7 +69,7 @@ static int on_event(void *user, const char *type, const char *data, size_t len)
 
     q->x.t_last_event = q->t_read;
     if (q->saw_done)
-        return 0;                    /* nothing counts after [DONE] */
+        return 0; /* nothing counts after [DONE] */
     if (strcmp(type, "error") == 0) {
         snprintf(q->fail_msg, sizeof q->fail_msg, "server error event: %.160s", data);
         q->fail = LLE_RC_SERVER_ERROR_EVENT;
@@ -143,8 +143,7 @@ static lle_remote_class final_class(rr_req *q, char *msg, size_t size)
         cls = parse_whole(q, msg, size);
     else if (cls == LLE_RC_OK && !q->saw_done && !q->saw_finish) {
         cls = LLE_RC_STREAM_CUT;
-        snprintf(msg, size, "the stream ended without [DONE] or a finish reason after %d content chunks",
-                 q->n_chunks);
+        snprintf(msg, size, "the stream ended without [DONE] or a finish reason after %d content chunks", q->n_chunks);
     }
     if (cls == LLE_RC_OK && q->n_chunks == 0) {
         cls = LLE_RC_EMPTY_RESPONSE;
@@ -172,7 +171,8 @@ static int *chunk_tokens(rr_ctx *c, const rr_req *q, int n_out)
     for (int i = 0; i < q->n_chunks; i++) {
         size_t start = i > 0 ? q->chunk_end[i - 1] : 0;
         v[i] = n_out == q->n_chunks ? 1
-             : c->tok != NULL ? lle_tokenizer_count(c->tok, q->out.s + start, q->chunk_end[i] - start, false) : -1;
+               : c->tok != NULL     ? lle_tokenizer_count(c->tok, q->out.s + start, q->chunk_end[i] - start, false)
+                                    : -1;
         sum += v[i];
         if (v[i] < 0)
             break;
@@ -210,8 +210,9 @@ static void count_tokens(rr_ctx *c, lle_remote_request *R, const rr_req *q)
     R->usage_input_tokens = q->usage_in;
     R->usage_output_tokens = q->usage_out;
     R->local_input_tokens = q->item->local_input_tokens;
-    R->local_output_tokens = c->tok != NULL && q->out.len > 0
-                           ? lle_tokenizer_count(c->tok, q->out.s, q->out.len, false) : c->tok != NULL ? 0 : -1;
+    R->local_output_tokens = c->tok != NULL && q->out.len > 0 ? lle_tokenizer_count(c->tok, q->out.s, q->out.len, false)
+                             : c->tok != NULL                 ? 0
+                                                              : -1;
     if (q->usage_out >= 0) {
         R->rec.n_output_tokens = q->usage_out;
         lle_strlcpy(R->output_token_source, "server_usage", sizeof R->output_token_source);
@@ -223,8 +224,11 @@ static void count_tokens(rr_ctx *c, lle_remote_request *R, const rr_req *q)
         lle_strlcpy(R->output_token_source, "chunks", sizeof R->output_token_source);
     }
     R->rec.n_input_tokens = q->usage_in >= 0 ? q->usage_in : R->local_input_tokens >= 0 ? R->local_input_tokens : 0;
-    lle_strlcpy(R->input_token_source, q->usage_in >= 0 ? "server_usage" : R->local_input_tokens >= 0
-                ? "local_tokenizer" : "none", sizeof R->input_token_source);
+    lle_strlcpy(R->input_token_source,
+                q->usage_in >= 0             ? "server_usage"
+                : R->local_input_tokens >= 0 ? "local_tokenizer"
+                                             : "none",
+                sizeof R->input_token_source);
 }
 
 /* Timings of a successful request, from the scheduled arrival. */
@@ -312,8 +316,10 @@ static const lle_xfer_ops REQ_OPS = {on_body, on_done};
 static void fail_unsent(rr_ctx *c, int slot, const char *msg)
 {
     if (slot < 0) {
-        if (c->warm_first_err[0] == '\0')
-            snprintf(c->warm_first_err, sizeof c->warm_first_err, "transport: %s", msg);
+        /* a long message is cut to the buffer, deliberately */
+        if (c->warm_first_err[0] == '\0' &&
+            snprintf(c->warm_first_err, sizeof c->warm_first_err, "transport: %s", msg) < 0)
+            c->warm_first_err[0] = '\0';
         return;
     }
     c->r->requests[slot].cls = LLE_RC_TRANSPORT;
@@ -324,10 +330,19 @@ static void fail_unsent(rr_ctx *c, int slot, const char *msg)
 void rr_send(rr_ctx *c, const lle_remote_item *it, int slot, int user, double scheduled)
 {
     const lle_remote_config *cfg = c->cfg;
-    lle_oai_params p = {c->chat, cfg->stream, cfg->model_name, it->prompt, it->n_out, cfg->min_output_tokens,
-                        cfg->ignore_eos, cfg->temperature, cfg->seed + (uint64_t)(slot + 1), c->extra};
-    lle_http_req hr = {c->url, NULL, c->headers, cfg->tls_verify, cfg->ca_file, cfg->connect_timeout_s,
-                       cfg->first_byte_timeout_s, cfg->idle_timeout_s, cfg->total_timeout_s};
+    lle_oai_params p = {c->chat,         cfg->stream,      cfg->model_name,
+                        it->prompt,      it->n_out,        cfg->min_output_tokens,
+                        cfg->ignore_eos, cfg->temperature, cfg->seed + (uint64_t)(slot + 1),
+                        c->extra};
+    lle_http_req hr = {c->url,
+                       NULL,
+                       c->headers,
+                       cfg->tls_verify,
+                       cfg->ca_file,
+                       cfg->connect_timeout_s,
+                       cfg->first_byte_timeout_s,
+                       cfg->idle_timeout_s,
+                       cfg->total_timeout_s};
     rr_req *q = calloc(1, sizeof *q);
     lle_error e = {0};
 

@@ -133,10 +133,13 @@ static void test_migration_from_v1(void **state)
     (void)state;
     snprintf(path, sizeof path, "%s/results.db", d);
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "CREATE TABLE experiments (id TEXT PRIMARY KEY NOT NULL, status TEXT,"
-                                      " document_json TEXT NOT NULL);"
-                                      "INSERT INTO experiments VALUES('old', 'completed', '{\"id\":\"old\"}');"
-                                      "PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "CREATE TABLE experiments (id TEXT PRIMARY KEY NOT NULL, status TEXT,"
+                                  " document_json TEXT NOT NULL);"
+                                  "INSERT INTO experiments VALUES('old', 'completed', '{\"id\":\"old\"}');"
+                                  "PRAGMA user_version = 1;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
     sqlite3_close(db);
     assert_int_equal(lle_store_open(d, &s, &err), LLE_OK);
     lle_store_close(s);
@@ -153,7 +156,7 @@ static lle_config *load(const char *fmt)
     lle_config *c = NULL;
     lle_error err = {0};
 
-    snprintf(text, sizeof text, fmt, model_path);
+    assert_true(snprintf(text, sizeof text, fmt, model_path) < (int)sizeof text);
     if (lle_config_load_string(text, strlen(text), "camp.yaml", NULL, &c, &err) != LLE_OK)
         fail_msg("config: %s", err.msg);
     return c;
@@ -181,11 +184,14 @@ static void test_run_and_resume(void **state)
     assert_int_equal(sum.done, 4);
     assert_int_equal(sum.remaining, 0);
     assert_int_equal(q_int(d, "SELECT count(*) FROM experiments WHERE json_extract(document_json,"
-                              " '$.campaign.id') = 'unit'"), 4);
+                              " '$.campaign.id') = 'unit'"),
+                     4);
     assert_int_equal(q_int(d, "SELECT count(DISTINCT json_extract(document_json, '$.campaign.config_hash') || '/' ||"
-                              " json_extract(document_json, '$.campaign.cycle')) FROM experiments"), 4);
+                              " json_extract(document_json, '$.campaign.cycle')) FROM experiments"),
+                     4);
     assert_int_equal(q_int(d, "SELECT count(*) FROM campaign_items ci JOIN experiments e ON e.id = ci.experiment_id"
-                              " WHERE ci.state = 'done'"), 4);
+                              " WHERE ci.state = 'done'"),
+                     4);
     assert_int_equal(lle_campaign_run(p, d, NULL, NULL, NULL, &sum, &err), LLE_OK);
     assert_int_equal(sum.ran, 0);
     assert_int_equal(sum.already_done, 4);
@@ -225,7 +231,7 @@ static void test_changed_set_refused(void **state)
     lle_campaign_status_free(st);
     assert_int_equal(lle_campaign_run(p2, d, NULL, NULL, NULL, &sum, &err), LLE_ERR_INVALID);
     assert_non_null(strstr(err.msg, "2 added, 2 removed"));
-    assert_int_equal(q_int(d, "SELECT count(*) FROM experiments"), 4);   /* nothing ran */
+    assert_int_equal(q_int(d, "SELECT count(*) FROM experiments"), 4); /* nothing ran */
     lle_campaign_opts_init(&o);
     o.accept_changes = true;
     assert_int_equal(lle_campaign_run(p2, d, &o, NULL, NULL, &sum, &err), LLE_OK);
@@ -259,12 +265,12 @@ static void test_session_reuse(void **state)
     assert_int_equal(lle_run_session_run(s, &cfg, NULL, NULL, NULL, &r, &reused, NULL), LLE_OK);
     assert_false(reused);
     lle_run_result_free(r);
-    cfg.n_prompts = 1;                       /* workload only: same engine */
+    cfg.n_prompts = 1; /* workload only: same engine */
     assert_int_equal(lle_run_session_run(s, &cfg, NULL, NULL, NULL, &r, &reused, NULL), LLE_OK);
     assert_true(reused);
     assert_int_equal(r->n_requests, 1);
     lle_run_result_free(r);
-    cfg.temperature = 0.5f;                  /* sampling is baked into the engine: a new one */
+    cfg.temperature = 0.5f; /* sampling is baked into the engine: a new one */
     assert_int_equal(lle_run_session_run(s, &cfg, NULL, NULL, NULL, &r, &reused, NULL), LLE_OK);
     assert_false(reused);
     lle_run_result_free(r);
@@ -278,12 +284,9 @@ int main(void)
 {
     const char *td = getenv("LLE_TESTDATA");
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_journal_states),
-        cmocka_unit_test(test_peek_creates_nothing),
-        cmocka_unit_test(test_migration_from_v1),
-        cmocka_unit_test(test_run_and_resume),
-        cmocka_unit_test(test_changed_set_refused),
-        cmocka_unit_test(test_session_reuse),
+        cmocka_unit_test(test_journal_states),      cmocka_unit_test(test_peek_creates_nothing),
+        cmocka_unit_test(test_migration_from_v1),   cmocka_unit_test(test_run_and_resume),
+        cmocka_unit_test(test_changed_set_refused), cmocka_unit_test(test_session_reuse),
     };
 
     snprintf(model_path, sizeof model_path, "%s/tiny-q8_0.gguf", td != NULL ? td : "build/testdata");
