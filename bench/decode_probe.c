@@ -218,9 +218,8 @@ int main(int argc, char **argv)
                 }
                 printf("{\"threadpool\": \"%s\", \"threads\": %d, \"depth\": %d, \"sampler\": \"%s\", "
                        "\"pp_tok_s\": %.3f, \"decode_tok_s\": %.3f, \"step_tok_s\": %.3f, \"sample_us\": %.2f}\n",
-                       attach ? "attached" : "none", threads, depth, s ? "greedy+bias" : "none",
-                       median(m, reps), median(m + reps, reps), median(m + 2 * reps, reps),
-                       median(m + 3 * reps, reps));
+                       attach ? "attached" : "none", threads, depth, s ? "greedy+bias" : "none", median(m, reps),
+                       median(m + reps, reps), median(m + 2 * reps, reps), median(m + 3 * reps, reps));
                 fflush(stdout);
                 free(m);
             }

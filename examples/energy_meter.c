@@ -26,8 +26,8 @@ static double workload(double seconds)
 
 static void print_window(const lle_energy_window *w)
 {
-    printf("%s: %.3f s, measured %.3f J, estimated %.3f J%s\n", w->name, w->duration_s, w->measured_j,
-           w->estimated_j, w->partial ? " (partial)" : "");
+    printf("%s: %.3f s, measured %.3f J, estimated %.3f J%s\n", w->name, w->duration_s, w->measured_j, w->estimated_j,
+           w->partial ? " (partial)" : "");
     for (size_t i = 0; i < w->n_readings; i++) {
         const lle_energy_reading *r = &w->readings[i];
         printf("  %-24s %-9s %10.3f J %8.2f W avg %8.2f W peak%s\n", r->source, lle_energy_method_name(r->method),
@@ -46,7 +46,7 @@ int main(int argc, char **argv)
     double sink;
     int rc = 1;
 
-    lle_meter_opts_init(&opts);          /* sampler every 100 ms, estimates where nothing is readable */
+    lle_meter_opts_init(&opts); /* sampler every 100 ms, estimates where nothing is readable */
     if (lle_meter_open(&opts, &meter, &err) != LLE_OK) {
         fprintf(stderr, "energy_meter: %s\n", err.msg);
         return 1;

@@ -11,16 +11,24 @@
 enum { F_NAME, F_UJ, F_RANGE, F_SUBNAME, F_SUBUJ, F_TYPE, F_EVENT, F_SCALE, F_UNIT, F_MASK, F_CSV, F_MODEL, F_N };
 
 static const char *const FILES[F_MODEL] = {
-    "powercap/intel-rapl:0/name", "powercap/intel-rapl:0/energy_uj", "powercap/intel-rapl:0/max_energy_range_uj",
-    "powercap/intel-rapl:0/intel-rapl:0:0/name", "powercap/intel-rapl:0/intel-rapl:0:0/energy_uj",
-    "perf/power/type", "perf/power/events/energy-pkg", "perf/power/events/energy-pkg.scale",
-    "perf/power/events/energy-pkg.unit", "perf/power/cpumask", "cpu_power.csv",
+    "powercap/intel-rapl:0/name",
+    "powercap/intel-rapl:0/energy_uj",
+    "powercap/intel-rapl:0/max_energy_range_uj",
+    "powercap/intel-rapl:0/intel-rapl:0:0/name",
+    "powercap/intel-rapl:0/intel-rapl:0:0/energy_uj",
+    "perf/power/type",
+    "perf/power/events/energy-pkg",
+    "perf/power/events/energy-pkg.scale",
+    "perf/power/events/energy-pkg.unit",
+    "perf/power/cpumask",
+    "cpu_power.csv",
 };
 
 static int make_tree(const char *dir)
 {
-    static const char *const DIRS[] = {"powercap", "powercap/intel-rapl:0", "powercap/intel-rapl:0/intel-rapl:0:0",
-                                       "perf", "perf/power", "perf/power/events"};
+    static const char *const DIRS[] = {
+        "powercap",   "powercap/intel-rapl:0", "powercap/intel-rapl:0/intel-rapl:0:0", "perf",
+        "perf/power", "perf/power/events"};
     char path[256];
     for (size_t i = 0; i < sizeof DIRS / sizeof DIRS[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, DIRS[i]);

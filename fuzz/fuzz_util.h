@@ -27,7 +27,7 @@ static inline int fz_rm(const char *path, const struct stat *sb, int flag, struc
     (void)sb;
     (void)flag;
     (void)ftw;
-    remove(path);  /* best effort: a leftover only wastes /tmp space */
+    remove(path); /* best effort: a leftover only wastes /tmp space */
     return 0;
 }
 

@@ -64,24 +64,24 @@ typedef struct lle_temperature_source {
 
 /* ---- options (command-line values win over the file's) ---- */
 typedef struct lle_campaign_opts {
-    const char *campaign_id;  /* NULL: the file's `name:`, else its file name without extension */
-    const char *config_path;  /* recorded in the journal (may be NULL) */
-    int cycles;               /* 0: the file's */
-    bool order_set;           /* use `order` instead of the file's */
+    const char *campaign_id; /* NULL: the file's `name:`, else its file name without extension */
+    const char *config_path; /* recorded in the journal (may be NULL) */
+    int cycles;              /* 0: the file's */
+    bool order_set;          /* use `order` instead of the file's */
     lle_campaign_order order;
-    bool seed_set;            /* shuffle seed; default: the base experiment's seed */
+    bool seed_set; /* shuffle seed; default: the base experiment's seed */
     uint64_t seed;
-    double cooldown_s;        /* < 0: the file's cooldown_s */
-    double cooldown_temp_c;   /* > 0: after cooldown_s, wait until the temperature is below this */
-    double cooldown_timeout_s;/* most seconds to wait for the temperature (default 600) */
+    double cooldown_s;                         /* < 0: the file's cooldown_s */
+    double cooldown_temp_c;                    /* > 0: after cooldown_s, wait until the temperature is below this */
+    double cooldown_timeout_s;                 /* most seconds to wait for the temperature (default 600) */
     const lle_temperature_source *temperature; /* NULL: no temperature readable */
-    int max_retries;          /* < 0: the file's */
-    const lle_config_value *overrides; /* applied to every experiment last (flags) */
+    int max_retries;                           /* < 0: the file's */
+    const lle_config_value *overrides;         /* applied to every experiment last (flags) */
     size_t n_overrides;
-    bool restart;             /* forget the journal and run everything again */
-    bool accept_changes;      /* the experiment set changed: update the journal and go on */
-    bool retry_failed;        /* give exhausted failed experiments their retries again */
-    bool fail_fast;           /* stop at the first failed experiment */
+    bool restart;        /* forget the journal and run everything again */
+    bool accept_changes; /* the experiment set changed: update the journal and go on */
+    bool retry_failed;   /* give exhausted failed experiments their retries again */
+    bool fail_fast;      /* stop at the first failed experiment */
 } lle_campaign_opts;
 
 LLE_API void lle_campaign_opts_init(lle_campaign_opts *o);
@@ -92,25 +92,25 @@ LLE_API void lle_campaign_opts_init(lle_campaign_opts *o);
 LLE_API lle_status lle_campaign_parse_override(const char *text, lle_config_value *out, lle_error *err);
 
 /* ---- the plan ---- */
-#define LLE_CAMPAIGN_HASH_MAX 65
+#define LLE_CAMPAIGN_HASH_MAX  65
 #define LLE_CAMPAIGN_LABEL_MAX 256
 
-typedef struct lle_campaign_experiment {  /* one distinct resolved configuration */
-    char label[LLE_CAMPAIGN_LABEL_MAX];   /* "grid{batch_size: 4, temperature: 0.7}", "scenarios[2] A1 (built-in)" */
-    char hash[LLE_CAMPAIGN_HASH_MAX];     /* SHA-256 of the resolved configuration (hex) */
-    lle_run_config run;                   /* what the runner gets (strings borrowed) */
-    char *config_json;                    /* the resolved configuration hashed, as JSON */
+typedef struct lle_campaign_experiment { /* one distinct resolved configuration */
+    char label[LLE_CAMPAIGN_LABEL_MAX];  /* "grid{batch_size: 4, temperature: 0.7}", "scenarios[2] A1 (built-in)" */
+    char hash[LLE_CAMPAIGN_HASH_MAX];    /* SHA-256 of the resolved configuration (hex) */
+    lle_run_config run;                  /* what the runner gets (strings borrowed) */
+    char *config_json;                   /* the resolved configuration hashed, as JSON */
 } lle_campaign_experiment;
 
-typedef struct lle_campaign_item {        /* one run: an experiment in a cycle, in run order */
-    size_t experiment;                    /* index into experiments */
-    int cycle;                            /* 1-based */
+typedef struct lle_campaign_item { /* one run: an experiment in a cycle, in run order */
+    size_t experiment;             /* index into experiments */
+    int cycle;                     /* 1-based */
 } lle_campaign_item;
 
 typedef struct lle_campaign_plan {
     char id[128];
     lle_suite suite;
-    const char *name;                     /* the file's name: (NULL when absent) */
+    const char *name; /* the file's name: (NULL when absent) */
     const char *config_path;
     int cycles;
     lle_campaign_order order;
@@ -122,14 +122,14 @@ typedef struct lle_campaign_plan {
     size_t n_items;
     lle_campaign_item *items;
     size_t n_notes;
-    char **notes;                         /* duplicates dropped, settings not applied, ... */
+    char **notes; /* duplicates dropped, settings not applied, ... */
 } lle_campaign_plan;
 
 /* Every experiment of the campaign `c` (a loaded, error-free config of any
  * suite), resolved, validated with lle_run_config_validate() (INVALID names
  * the variant and field of the first bad one), deduplicated and ordered. */
-LLE_API lle_status lle_campaign_plan_build(const lle_config *c, const lle_campaign_opts *o,
-                                           lle_campaign_plan **out, lle_error *err);
+LLE_API lle_status lle_campaign_plan_build(const lle_config *c, const lle_campaign_opts *o, lle_campaign_plan **out,
+                                           lle_error *err);
 LLE_API void lle_campaign_plan_free(lle_campaign_plan *p);
 
 /* ---- state in the journal ---- */
@@ -145,8 +145,8 @@ typedef struct lle_campaign_status {
     int *attempts, *failures; /* per plan item */
     char **error;             /* per plan item: last failure, or NULL */
     size_t n_done, n_failed, n_exhausted, n_running, n_pending;
-    size_t n_added, n_removed;/* versus the journal: the experiment set changed */
-    char **added, **removed;  /* "label (cycle N)" */
+    size_t n_added, n_removed; /* versus the journal: the experiment set changed */
+    char **added, **removed;   /* "label (cycle N)" */
 } lle_campaign_status;
 
 /* Read the journal of the plan's campaign in `results_dir` without writing
@@ -157,11 +157,11 @@ LLE_API void lle_campaign_status_free(lle_campaign_status *s);
 
 /* ---- duration estimate ---- */
 typedef struct lle_campaign_estimate {
-    bool known;               /* false: no basis (no earlier results to take a speed from) */
-    double total_s;           /* compute + idle + cooldown, for the runs still to do */
+    bool known;     /* false: no basis (no earlier results to take a speed from) */
+    double total_s; /* compute + idle + cooldown, for the runs still to do */
     double compute_s, idle_s, cooldown_s;
-    size_t runs;              /* runs the estimate covers */
-    char basis[512];          /* where the speed came from, in words */
+    size_t runs;     /* runs the estimate covers */
+    char basis[512]; /* where the speed came from, in words */
 } lle_campaign_estimate;
 
 /* Estimate the runs still to do (all when `st` is NULL; done runs and failed ones with no retries left are not) from the token
@@ -169,8 +169,7 @@ typedef struct lle_campaign_estimate {
  * file first, else all), plus simulated traffic idle and cooldowns. Always
  * an estimate; never measures anything. */
 LLE_API lle_status lle_campaign_estimate_compute(const lle_campaign_plan *p, const lle_campaign_status *st,
-                                                 const char *results_dir, lle_campaign_estimate *out,
-                                                 lle_error *err);
+                                                 const char *results_dir, lle_campaign_estimate *out, lle_error *err);
 
 /* The plan (with states when `st` is given, and the estimate when `e` is) as
  * JSON: {campaign, suite, cycles, order, count, experiments: [...], ...}. */
@@ -221,19 +220,19 @@ LLE_API char *lle_campaign_summary_json(const lle_campaign_plan *p, const lle_ca
 
 /* ---- built-in scenarios (the thesis tool's set, docs/scenarios.md) ---- */
 typedef struct lle_builtin_scenario {
-    const char *id;           /* "A0".."A5", "R1".."R7" */
-    const char *name;         /* the thesis tool's config_name */
+    const char *id;   /* "A0".."A5", "R1".."R7" */
+    const char *name; /* the thesis tool's config_name */
     bool realistic;
     const char *description;
     int batch_size;
-    const char *preset_type;  /* GGUF weight type standing for the thesis precision/quantisation */
+    const char *preset_type;      /* GGUF weight type standing for the thesis precision/quantisation */
     const char *thesis_precision; /* "float16", "8-bit (bitsandbytes)", ... */
     float temperature;
-    int top_k;                /* 0 = off */
-    float top_p;              /* 1 = off */
-    const char *traffic;      /* "none" or "uniform" */
+    int top_k;           /* 0 = off */
+    float top_p;         /* 1 = off */
+    const char *traffic; /* "none" or "uniform" */
     double delay_min_s, delay_max_s;
-    const char *not_mapped;   /* thesis settings with no equivalent here */
+    const char *not_mapped; /* thesis settings with no equivalent here */
 } lle_builtin_scenario;
 
 LLE_API size_t lle_builtin_scenario_count(void);

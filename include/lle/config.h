@@ -36,21 +36,21 @@ extern "C" {
 
 /* ---- the schema: one row per lle_run_config field ---- */
 typedef enum lle_config_type {
-    LLE_CONFIG_STRING,     /* text (preset, preset_type: checked against the preset/type tables) */
-    LLE_CONFIG_PATH,       /* a file or directory; relative paths start at the config file's directory */
-    LLE_CONFIG_ENUM,       /* one of `choices` */
-    LLE_CONFIG_AUTO_BOOL,  /* auto | on | off (also true/false), stored as -1 / 1 / 0 */
+    LLE_CONFIG_STRING,    /* text (preset, preset_type: checked against the preset/type tables) */
+    LLE_CONFIG_PATH,      /* a file or directory; relative paths start at the config file's directory */
+    LLE_CONFIG_ENUM,      /* one of `choices` */
+    LLE_CONFIG_AUTO_BOOL, /* auto | on | off (also true/false), stored as -1 / 1 / 0 */
     LLE_CONFIG_INT,
     LLE_CONFIG_U64,
-    LLE_CONFIG_FLOAT,      /* stored as float in lle_run_config */
+    LLE_CONFIG_FLOAT, /* stored as float in lle_run_config */
     LLE_CONFIG_DOUBLE,
     LLE_CONFIG_BOOL,
-    LLE_CONFIG_FLOAT_LIST  /* a list of numbers (tensor_split) */
+    LLE_CONFIG_FLOAT_LIST /* a list of numbers (tensor_split) */
 } lle_config_type;
 
 typedef struct lle_config_field {
-    const char *name;         /* key in the file = config field of docs/configuration.md */
-    const char *section;      /* model, engine, batching, decoding, workload, simulation */
+    const char *name;    /* key in the file = config field of docs/configuration.md */
+    const char *section; /* model, engine, batching, decoding, workload, simulation */
     lle_config_type type;
     const char *flag;         /* the `run single` flag that sets it ("" when none) */
     const char *choices;      /* ENUM / AUTO_BOOL: "a|b|c"; otherwise NULL */
@@ -71,18 +71,18 @@ LLE_API int lle_config_field_find(const char *name);
 
 /* ---- positions, values, experiments ---- */
 typedef struct lle_config_pos {
-    int line, column;         /* 1-based; 0 when the value did not come from a file */
+    int line, column; /* 1-based; 0 when the value did not come from a file */
 } lle_config_pos;
 
 typedef struct lle_config_value {
-    int field;                /* schema index */
-    lle_config_pos pos;       /* of the value */
-    const char *s;            /* STRING, PATH, ENUM (NULL: the default) */
-    long long i;              /* INT; AUTO_BOOL as -1/1/0 */
-    uint64_t u;               /* U64 */
-    double d;                 /* FLOAT, DOUBLE */
-    bool b;                   /* BOOL */
-    int n_list;               /* FLOAT_LIST */
+    int field;          /* schema index */
+    lle_config_pos pos; /* of the value */
+    const char *s;      /* STRING, PATH, ENUM (NULL: the default) */
+    long long i;        /* INT; AUTO_BOOL as -1/1/0 */
+    uint64_t u;         /* U64 */
+    double d;           /* FLOAT, DOUBLE */
+    bool b;             /* BOOL */
+    int n_list;         /* FLOAT_LIST */
     float list[LLE_MAX_TENSOR_SPLIT];
 } lle_config_value;
 
@@ -108,31 +108,31 @@ LLE_API void lle_config_value_apply(const lle_config_value *v, lle_config_experi
 
 /* ---- campaigns (suite kinds; execution is the campaign runner's job) ---- */
 typedef enum lle_suite {
-    LLE_SUITE_SINGLE = 0,     /* one experiment */
-    LLE_SUITE_MODELS,         /* the experiment once per entry of `models` */
-    LLE_SUITE_CONTROLLED,     /* one factor varied at a time from the experiment */
-    LLE_SUITE_SCENARIOS,      /* named overrides of the experiment */
-    LLE_SUITE_GRID            /* the cross product of `grid`, minus `exclude`, plus `include` */
+    LLE_SUITE_SINGLE = 0, /* one experiment */
+    LLE_SUITE_MODELS,     /* the experiment once per entry of `models` */
+    LLE_SUITE_CONTROLLED, /* one factor varied at a time from the experiment */
+    LLE_SUITE_SCENARIOS,  /* named overrides of the experiment */
+    LLE_SUITE_GRID        /* the cross product of `grid`, minus `exclude`, plus `include` */
 } lle_suite;
 
 /* "single", "models", "controlled", "scenarios", "grid". */
 LLE_API const char *lle_suite_name(lle_suite s);
 
-typedef struct lle_config_entry {   /* one model or scenario */
-    const char *name;               /* given, or derived for models */
-    const char *description;        /* NULL when absent */
+typedef struct lle_config_entry { /* one model or scenario */
+    const char *name;             /* given, or derived for models */
+    const char *description;      /* NULL when absent */
     lle_config_pos pos;
-    lle_config_experiment overrides;/* only the .set fields apply on top of the experiment */
+    lle_config_experiment overrides; /* only the .set fields apply on top of the experiment */
 } lle_config_entry;
 
-typedef struct lle_config_axis {    /* one factor (controlled) or grid dimension */
+typedef struct lle_config_axis { /* one factor (controlled) or grid dimension */
     int field;
-    lle_config_pos pos;             /* of the key */
+    lle_config_pos pos; /* of the key */
     size_t n_values;
     lle_config_value *values;
 } lle_config_axis;
 
-typedef struct lle_config_assign {  /* one `exclude` or `include` entry: field = value pairs */
+typedef struct lle_config_assign { /* one `exclude` or `include` entry: field = value pairs */
     lle_config_pos pos;
     size_t n_values;
     lle_config_value *values;
@@ -140,8 +140,8 @@ typedef struct lle_config_assign {  /* one `exclude` or `include` entry: field =
 
 typedef struct lle_campaign {
     lle_suite suite;
-    const char *name;               /* NULL when absent */
-    const char *description;        /* NULL when absent */
+    const char *name;                 /* NULL when absent */
+    const char *description;          /* NULL when absent */
     lle_config_experiment experiment; /* the single experiment, or the campaign's base */
     size_t n_models;
     lle_config_entry *models;
@@ -155,10 +155,10 @@ typedef struct lle_campaign {
     lle_config_assign *exclude;
     size_t n_include;
     lle_config_assign *include;
-    int cycles;                     /* passes over the whole campaign (default 1) */
-    const char *order;              /* "as_given" (default) or "shuffled" */
-    double cooldown_s;              /* idle between experiments (default 0) */
-    int max_retries;                /* reruns of a failed experiment (default 0) */
+    int cycles;        /* passes over the whole campaign (default 1) */
+    const char *order; /* "as_given" (default) or "shuffled" */
+    double cooldown_s; /* idle between experiments (default 0) */
+    int max_retries;   /* reruns of a failed experiment (default 0) */
 } lle_campaign;
 
 /* ---- diagnostics ---- */
@@ -167,8 +167,8 @@ typedef enum lle_config_severity { LLE_CONFIG_ERROR = 0, LLE_CONFIG_WARNING = 1 
 typedef struct lle_config_diag {
     lle_config_severity severity;
     lle_config_pos pos;
-    char path[192];           /* dotted field path: "decoding.top_k", "scenarios[1].batching.batch_size" */
-    char message[512];        /* "expected ..., found ..." */
+    char path[192];    /* dotted field path: "decoding.top_k", "scenarios[1].batching.batch_size" */
+    char message[512]; /* "expected ..., found ..." */
 } lle_config_diag;
 
 /* ---- loading ---- */
@@ -228,7 +228,7 @@ typedef enum lle_migrate_kind {
 typedef struct lle_migrate_item {
     lle_migrate_kind kind;
     lle_config_pos pos;
-    char key[192];            /* dotted legacy key: "latency_simulation.delay_min" */
+    char key[192]; /* dotted legacy key: "latency_simulation.delay_min" */
     char message[512];
 } lle_migrate_item;
 
@@ -238,8 +238,8 @@ typedef struct lle_migrate_report {
 } lle_migrate_report;
 
 typedef struct lle_migrate_opts {
-    const char *model_path;   /* use this GGUF file instead of mapping model_name (NULL: map) */
-    const char *preset;       /* use this preset instead of mapping model_name (NULL: map) */
+    const char *model_path; /* use this GGUF file instead of mapping model_name (NULL: map) */
+    const char *preset;     /* use this preset instead of mapping model_name (NULL: map) */
 } lle_migrate_opts;
 
 /* Convert one thesis-tool JSON config into our YAML (*yaml_out), which loads

@@ -32,8 +32,8 @@ extern "C" {
 #endif
 
 typedef enum lle_energy_method {
-    LLE_ENERGY_MEASURED = 0,   /* read from a hardware counter or power sensor */
-    LLE_ENERGY_ESTIMATED = 1   /* computed from a model (formula in `how`) */
+    LLE_ENERGY_MEASURED = 0, /* read from a hardware counter or power sensor */
+    LLE_ENERGY_ESTIMATED = 1 /* computed from a model (formula in `how`) */
 } lle_energy_method;
 
 /* "measured" or "estimated" (static string). */
@@ -41,37 +41,37 @@ LLE_API const char *lle_energy_method_name(lle_energy_method m);
 
 /* ---- meter options ------------------------------------------------------ */
 typedef struct lle_meter_opts {
-    double interval_s;     /* sampler period; default 0.1, range [0.01, 60]; 0 = no sampler
+    double interval_s;      /* sampler period; default 0.1, range [0.01, 60]; 0 = no sampler
                               thread (readings only at window edges) */
-    const char *sources;   /* NULL or "" = every kind; else a comma list of kinds to use:
+    const char *sources;    /* NULL or "" = every kind; else a comma list of kinds to use:
                               rapl, perf, nvml, amdsmi, estimate */
-    bool estimate_fallback;/* add estimates for the CPU and RAM when no counter covers them
+    bool estimate_fallback; /* add estimates for the CPU and RAM when no counter covers them
                               (default true) */
-    double probe_s;        /* at open, how long a counter that has not moved is watched before
+    double probe_s;         /* at open, how long a counter that has not moved is watched before
                               it is declared stuck (default 0.1; 0 = no check) */
-    double cpu_tdp_w;      /* > 0: TDP for the CPU estimate instead of the table look-up */
-    bool timeseries;       /* keep the sampled time series (default true) */
+    double cpu_tdp_w;       /* > 0: TDP for the CPU estimate instead of the table look-up */
+    bool timeseries;        /* keep the sampled time series (default true) */
 } lle_meter_opts;
 
 LLE_API void lle_meter_opts_init(lle_meter_opts *o);
 
 /* ---- sources: what this machine can read (for `devices`) ---------------- */
 typedef struct lle_energy_source_info {
-    char id[64];           /* "rapl:package-0", "perf:energy-pkg", "nvml:0", "estimate:cpu",
+    char id[64];     /* "rapl:package-0", "perf:energy-pkg", "nvml:0", "estimate:cpu",
                               or the kind alone ("rapl") when the kind has no usable source */
-    char kind[16];         /* rapl | perf | nvml | amdsmi | estimate */
-    char name[128];        /* zone name, GPU model, CPU model */
-    char domain[16];       /* package core uncore dram psys gpu cpu ram ("" when unknown) */
+    char kind[16];   /* rapl | perf | nvml | amdsmi | estimate */
+    char name[128];  /* zone name, GPU model, CPU model */
+    char domain[16]; /* package core uncore dram psys gpu cpu ram ("" when unknown) */
     lle_energy_method method;
-    bool readable;         /* it can be read now (a stuck counter is not readable) */
-    bool in_total;         /* it counts in totals (sub-zones and psys overlap others: no) */
-    bool has_energy;       /* energy_j is a reading */
-    double energy_j;       /* counter value now, joules since the counter's own origin */
-    bool has_power;        /* power_w is a reading */
-    double power_w;        /* power now (NVML sensor; estimates: the modelled power now) */
-    char how[256];         /* the file, API or formula behind the figure */
-    char status[320];      /* "ok", or exactly why it is not readable */
-    char fix[512];         /* the command(s) that make it readable; "" when none is needed
+    bool readable;    /* it can be read now (a stuck counter is not readable) */
+    bool in_total;    /* it counts in totals (sub-zones and psys overlap others: no) */
+    bool has_energy;  /* energy_j is a reading */
+    double energy_j;  /* counter value now, joules since the counter's own origin */
+    bool has_power;   /* power_w is a reading */
+    double power_w;   /* power now (NVML sensor; estimates: the modelled power now) */
+    char how[256];    /* the file, API or formula behind the figure */
+    char status[320]; /* "ok", or exactly why it is not readable */
+    char fix[512];    /* the command(s) that make it readable; "" when none is needed
                               or none exists */
 } lle_energy_source_info;
 
@@ -83,8 +83,7 @@ typedef struct lle_energy_probe {
 /* Every energy source found (readable or not) with its current reading and,
  * for each unreadable one, the fix. `opts` may be NULL (defaults). Failing
  * sources are entries, never an error; errors are NOMEM only. */
-LLE_API lle_status lle_energy_probe_sources(const lle_meter_opts *opts, lle_energy_probe **out,
-                                            lle_error *err);
+LLE_API lle_status lle_energy_probe_sources(const lle_meter_opts *opts, lle_energy_probe **out, lle_error *err);
 LLE_API void lle_energy_probe_free(lle_energy_probe *p);
 /* {"sources": [...]} with the fields above. NULL on OOM. */
 LLE_API char *lle_energy_probe_to_json(const lle_energy_probe *p);
@@ -111,44 +110,43 @@ LLE_API void lle_meter_close(lle_meter *m);
 LLE_API lle_status lle_meter_begin(lle_meter *m, const char *name, lle_meter_window **out, lle_error *err);
 
 typedef struct lle_energy_reading {
-    char source[64];       /* source id (see lle_energy_source_info.id) */
+    char source[64]; /* source id (see lle_energy_source_info.id) */
     char name[128];
     char kind[16];
     char domain[16];
     lle_energy_method method;
-    char how[256];         /* measured: the counter or API; estimated: the formula with its numbers */
-    bool in_total;         /* summed into the window's measured_j or estimated_j */
-    double energy_j;       /* gross energy in the window */
-    double avg_power_w;    /* energy_j / duration_s */
-    double peak_power_w;   /* highest power over one sampler interval in the window (or the
+    char how[256];       /* measured: the counter or API; estimated: the formula with its numbers */
+    bool in_total;       /* summed into the window's measured_j or estimated_j */
+    double energy_j;     /* gross energy in the window */
+    double avg_power_w;  /* energy_j / duration_s */
+    double peak_power_w; /* highest power over one sampler interval in the window (or the
                               highest sensor reading); avg_power_w when no interval fitted */
-    bool has_baseline;     /* an idle baseline is known for this source */
-    double idle_power_w;   /* the baseline's idle power */
-    double net_energy_j;   /* energy_j - idle_power_w x duration_s (= energy_j without baseline) */
-    bool partial;          /* the source failed or disappeared: energy covers part of the window */
-    bool low_confidence;   /* e.g. shorter than a few NVML counter updates: from power samples */
-    unsigned wraps;        /* counter wraparounds handled inside the window */
-    unsigned anomalies;    /* readings rejected: the counter went backwards without a plausible wrap */
-    char note[256];        /* why partial / low confidence / anomalous ("" otherwise) */
+    bool has_baseline;   /* an idle baseline is known for this source */
+    double idle_power_w; /* the baseline's idle power */
+    double net_energy_j; /* energy_j - idle_power_w x duration_s (= energy_j without baseline) */
+    bool partial;        /* the source failed or disappeared: energy covers part of the window */
+    bool low_confidence; /* e.g. shorter than a few NVML counter updates: from power samples */
+    unsigned wraps;      /* counter wraparounds handled inside the window */
+    unsigned anomalies;  /* readings rejected: the counter went backwards without a plausible wrap */
+    char note[256];      /* why partial / low confidence / anomalous ("" otherwise) */
 } lle_energy_reading;
 
 typedef struct lle_energy_window {
     char name[64];
-    double start_s, end_s; /* seconds since the meter opened (first/last for accumulated) */
-    double duration_s;     /* end - start; the sum of the parts when accumulated */
-    unsigned n_parts;      /* windows accumulated into this one (1 for a plain window) */
-    double measured_j;     /* sum over in_total measured readings */
-    double estimated_j;    /* sum over in_total estimated readings */
+    double start_s, end_s;                  /* seconds since the meter opened (first/last for accumulated) */
+    double duration_s;                      /* end - start; the sum of the parts when accumulated */
+    unsigned n_parts;                       /* windows accumulated into this one (1 for a plain window) */
+    double measured_j;                      /* sum over in_total measured readings */
+    double estimated_j;                     /* sum over in_total estimated readings */
     double net_measured_j, net_estimated_j; /* the same after baseline subtraction */
-    bool partial;          /* some reading is partial */
+    bool partial;                           /* some reading is partial */
     size_t n_readings;
     lle_energy_reading *readings;
 } lle_energy_window;
 
 /* Close the window now (every source read at this instant) and return its
  * energy per source. `w` is consumed even on error. */
-LLE_API lle_status lle_meter_end(lle_meter *m, lle_meter_window *w, lle_energy_window **out,
-                                 lle_error *err);
+LLE_API lle_status lle_meter_end(lle_meter *m, lle_meter_window *w, lle_energy_window **out, lle_error *err);
 /* Drop an open window without a result (NULL accepted). */
 LLE_API void lle_meter_cancel(lle_meter *m, lle_meter_window *w);
 
@@ -157,8 +155,7 @@ LLE_API void lle_energy_window_free(lle_energy_window *w);
 /* Add `w` into `*acc` (copied when *acc is NULL): energies, net energies and
  * durations add, peaks take the maximum, flags and notes combine; readings are
  * matched by source. Used for per-batch prefill/decode windows. */
-LLE_API lle_status lle_energy_window_accumulate(lle_energy_window **acc, const lle_energy_window *w,
-                                                lle_error *err);
+LLE_API lle_status lle_energy_window_accumulate(lle_energy_window **acc, const lle_energy_window *w, lle_error *err);
 
 /* The window as a JSON object (docs/energy.md). NULL on OOM. */
 LLE_API char *lle_energy_window_to_json(const lle_energy_window *w);
@@ -169,10 +166,10 @@ LLE_API void lle_meter_live_power(lle_meter *m, double *measured_w, double *esti
 
 typedef struct lle_meter_stats {
     double interval_s;
-    uint64_t samples;      /* sampler ticks so far */
-    double wall_s;         /* since the meter opened */
-    double thread_cpu_s;   /* CPU time the sampler thread used */
-    size_t n_sources;      /* sources being read */
+    uint64_t samples;    /* sampler ticks so far */
+    double wall_s;       /* since the meter opened */
+    double thread_cpu_s; /* CPU time the sampler thread used */
+    size_t n_sources;    /* sources being read */
 } lle_meter_stats;
 
 LLE_API void lle_meter_get_stats(lle_meter *m, lle_meter_stats *out);
@@ -184,11 +181,11 @@ LLE_API size_t lle_meter_unavailable(lle_meter *m, lle_energy_source_info *out, 
 
 /* ---- idle baseline ------------------------------------------------------------ */
 typedef struct lle_baseline_opts {
-    double seconds;        /* how long idle power is measured (default 10; 0 = no baseline) */
-    double ttl_s;          /* a cached baseline younger than this is reused (default 3600) */
-    const char *cache_path;/* NULL: $LLE_CACHE_DIR/energy-baseline.json, else
+    double seconds;           /* how long idle power is measured (default 10; 0 = no baseline) */
+    double ttl_s;             /* a cached baseline younger than this is reused (default 3600) */
+    const char *cache_path;   /* NULL: $LLE_CACHE_DIR/energy-baseline.json, else
                               $XDG_CACHE_HOME or ~/.cache /llm-efficiency/energy-baseline.json */
-    bool refresh;          /* measure even when the cache is fresh */
+    bool refresh;             /* measure even when the cache is fresh */
     const volatile int *stop; /* polled while measuring; may be NULL */
 } lle_baseline_opts;
 
@@ -202,11 +199,11 @@ LLE_API void lle_baseline_opts_init(lle_baseline_opts *o);
 LLE_API lle_status lle_meter_idle_baseline(lle_meter *m, const lle_baseline_opts *o, lle_error *err);
 
 typedef struct lle_baseline_info {
-    char origin[16];       /* "measured" (now), "cache", or "none" */
-    double duration_s;     /* how long idle power was measured */
-    double age_s;          /* since it was measured */
+    char origin[16];   /* "measured" (now), "cache", or "none" */
+    double duration_s; /* how long idle power was measured */
+    double age_s;      /* since it was measured */
     double ttl_s;
-    char cache[4096];      /* the cache file */
+    char cache[4096]; /* the cache file */
 } lle_baseline_info;
 
 LLE_API void lle_meter_baseline_info(lle_meter *m, lle_baseline_info *out);
@@ -215,8 +212,8 @@ LLE_API void lle_meter_baseline_info(lle_meter *m, lle_baseline_info *out);
 typedef struct lle_carbon {
     double intensity_g_per_kwh;
     double pue;
-    char region[64];       /* "world", an ISO 3166 alpha-3 code, a cloud region, or "custom" */
-    char source[256];      /* where the intensity comes from */
+    char region[64];  /* "world", an ISO 3166 alpha-3 code, a cloud region, or "custom" */
+    char source[256]; /* where the intensity comes from */
 } lle_carbon;
 
 /* `spec`: NULL or "" or "world" = world average (475 g/kWh, IEA 2019 via
@@ -236,10 +233,10 @@ LLE_API const char *lle_energy_data_dir(void);
 
 /* ---- the "energy" section of a result document ------------------------------- */
 typedef struct lle_energy_work {
-    uint64_t input_tokens;   /* 0 = unknown (derived figures omitted) */
+    uint64_t input_tokens; /* 0 = unknown (derived figures omitted) */
     uint64_t output_tokens;
     uint64_t requests;
-    double flops;            /* executed FLOPs; 0 = unknown */
+    double flops; /* executed FLOPs; 0 = unknown */
 } lle_energy_work;
 
 typedef struct lle_energy_section {
@@ -248,7 +245,7 @@ typedef struct lle_energy_section {
     const lle_energy_window *prefill; /* optional (NULL): phase windows */
     const lle_energy_window *decode;
     lle_energy_work work;
-    const lle_carbon *carbon;         /* NULL: world average, PUE 1 */
+    const lle_carbon *carbon; /* NULL: world average, PUE 1 */
 } lle_energy_section;
 
 /* The "energy" object (docs/energy.md): sampler, baseline, sources that could
@@ -263,18 +260,18 @@ LLE_API lle_status lle_meter_timeseries_csv(lle_meter *m, const char *path, doub
 
 /* The samples into the store's timeseries table for `experiment_id` (which
  * must already be stored), replacing its previous rows, in one transaction. */
-LLE_API lle_status lle_meter_timeseries_store(lle_meter *m, lle_store *s, const char *experiment_id,
-                                              double origin_s, lle_error *err);
+LLE_API lle_status lle_meter_timeseries_store(lle_meter *m, lle_store *s, const char *experiment_id, double origin_s,
+                                              lle_error *err);
 
 /* ---- measuring any command (`llm-efficiency measure`) --------------------------- */
 typedef struct lle_measured_command {
     int argc;
     char *const *argv;
-    int exit_code;           /* the command's exit status; -1 when it did not exit normally */
-    int term_signal;         /* the signal that ended it, 0 if none */
-    const char *status;      /* "completed" (it ran; whatever its exit code), "failed" (could not
+    int exit_code;      /* the command's exit status; -1 when it did not exit normally */
+    int term_signal;    /* the signal that ended it, 0 if none */
+    const char *status; /* "completed" (it ran; whatever its exit code), "failed" (could not
                                 be started), "interrupted" */
-    const char *error;       /* NULL or why it failed */
+    const char *error;  /* NULL or why it failed */
 } lle_measured_command;
 
 /* A new sortable experiment id and its UTC start time (ISO 8601). */
@@ -283,14 +280,13 @@ LLE_API void lle_energy_new_id(char *id, size_t id_size, char *started_at, size_
 /* The result document of a measured command: schema_version, id, status,
  * started_at, kind "measure", command, environment, metrics.wall_s, energy.
  * NULL on OOM. */
-LLE_API char *lle_measure_document_json(const char *id, const char *started_at,
-                                        const lle_measured_command *cmd, const lle_energy_section *energy);
+LLE_API char *lle_measure_document_json(const char *id, const char *started_at, const lle_measured_command *cmd,
+                                        const lle_energy_section *energy);
 
 /* Save a document like an experiment: <results_dir>/<id>.json atomically,
  * the store row, then the meter's time series rows (t_s from origin_s). */
-LLE_API lle_status lle_measure_save(const char *results_dir, const char *id, const char *json_doc,
-                                    lle_meter *m, double origin_s, char *path_out, size_t path_out_size,
-                                    lle_error *err);
+LLE_API lle_status lle_measure_save(const char *results_dir, const char *id, const char *json_doc, lle_meter *m,
+                                    double origin_s, char *path_out, size_t path_out_size, lle_error *err);
 
 #ifdef __cplusplus
 }

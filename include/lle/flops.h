@@ -115,24 +115,24 @@ typedef struct lle_flops_settings {
 LLE_API void lle_flops_settings_init(lle_flops_settings *s);
 
 typedef struct lle_flops_fit {
-    uint32_t version;            /* LLE_FLOPS_FIT_VERSION */
-    char fingerprint[17];        /* 16 hex digits: architecture + settings + llama.cpp release */
-    char source[16];             /* "calibrated" (this call ran the graph) or "cache" */
-    double seconds;              /* wall time of this call (calibration, or the cache lookup) */
-    double calibration_seconds;  /* wall time of the calibration that produced the fit */
-    char arch[64];               /* general.architecture */
+    uint32_t version;           /* LLE_FLOPS_FIT_VERSION */
+    char fingerprint[17];       /* 16 hex digits: architecture + settings + llama.cpp release */
+    char source[16];            /* "calibrated" (this call ran the graph) or "cache" */
+    double seconds;             /* wall time of this call (calibration, or the cache lookup) */
+    double calibration_seconds; /* wall time of the calibration that produced the fit */
+    char arch[64];              /* general.architecture */
     char kv_type[16];
-    int flash_attn;              /* as requested */
-    bool flash_attn_used;        /* the graph holds FLASH_ATTN_EXT nodes */
-    bool offload;                /* calibrated with layers offloaded */
-    char llama_release[32];      /* llama.cpp release whose graph was counted */
+    int flash_attn;         /* as requested */
+    bool flash_attn_used;   /* the graph holds FLASH_ATTN_EXT nodes */
+    bool offload;           /* calibrated with layers offloaded */
+    char llama_release[32]; /* llama.cpp release whose graph was counted */
     /* KV span the attention covers after a ubatch leaves u cells in use:
      * min(n_ctx, max(kv_span_min, roundup(u, kv_span_pad))), measured. */
     uint32_t kv_span_min, kv_span_pad;
     int64_t coef[LLE_FLOPS_N_PARTS][LLE_FLOPS_N_TERMS];
-    uint32_t n_fit_points;       /* shapes the coefficients were solved from */
-    uint32_t n_check_points;     /* further shapes where fit == direct count was verified */
-    char uncounted_ops[256];     /* ops met without a rule (counted 0), comma separated; "" normally */
+    uint32_t n_fit_points;   /* shapes the coefficients were solved from */
+    uint32_t n_check_points; /* further shapes where fit == direct count was verified */
+    char uncounted_ops[256]; /* ops met without a rule (counted 0), comma separated; "" normally */
 } lle_flops_fit;
 
 /* The fit for `model_path` with settings `s` (NULL: defaults): from the cache
@@ -151,8 +151,8 @@ LLE_API uint32_t lle_flops_kv_span(const lle_flops_fit *fit, uint32_t n_kv_used,
 
 /* Executed FLOPs of one ubatch: n_tokens tokens of which n_outputs have
  * logits, leaving n_kv_used cells in use, context n_ctx (0: no cap). */
-LLE_API void lle_flops_fit_eval(const lle_flops_fit *fit, uint32_t n_tokens, uint32_t n_outputs,
-                                uint32_t n_kv_used, uint32_t n_ctx, lle_flops_parts *out);
+LLE_API void lle_flops_fit_eval(const lle_flops_fit *fit, uint32_t n_tokens, uint32_t n_outputs, uint32_t n_kv_used,
+                                uint32_t n_ctx, lle_flops_parts *out);
 
 /* Adds to *acc the executed FLOPs of one llama_decode call of n_tokens tokens
  * that left n_kv_used cells in use: split into ubatches of n_ubatch tokens in
@@ -167,17 +167,16 @@ LLE_API void lle_flops_fit_decode(const lle_flops_fit *fit, int n_tokens, const 
  * then n_gen - 1 steps of one token per sequence. */
 typedef struct lle_flops_workload {
     int n_seqs, n_prompt, n_gen;
-    int n_batch;   /* 0: min(512, n_seqs × (n_prompt + n_gen)), at least n_seqs, as the
+    int n_batch;  /* 0: min(512, n_seqs × (n_prompt + n_gen)), at least n_seqs, as the
                     * runner resolves it */
-    int n_ubatch;  /* 0: n_batch */
-    int n_ctx;     /* KV cells of the context as llama.cpp allocated them (llama_n_ctx,
+    int n_ubatch; /* 0: n_batch */
+    int n_ctx;    /* KV cells of the context as llama.cpp allocated them (llama_n_ctx,
                     * after its rounding), capping the KV span; 0: unknown, no cap */
 } lle_flops_workload;
 
 /* `in` with the defaults filled in (n_batch, n_ubatch) into *out. INVALID
  * names a bad field. */
-LLE_API lle_status lle_flops_workload_resolve(const lle_flops_workload *in, lle_flops_workload *out,
-                                              lle_error *err);
+LLE_API lle_status lle_flops_workload_resolve(const lle_flops_workload *in, lle_flops_workload *out, lle_error *err);
 
 /* Executed FLOPs of `w` (prefill chunks and decode steps). INVALID names a
  * bad field. */
@@ -190,15 +189,15 @@ LLE_API char *lle_flops_fit_to_json(const lle_flops_fit *fit);
 /* ---- the figures of an experiment -------------------------------------------- */
 
 typedef struct lle_flops_summary {
-    bool has_model;                  /* model_* are set */
+    bool has_model; /* model_* are set */
     lle_flops_parts model_prefill, model_decode;
-    bool has_executed;               /* exec_* and fit are set */
+    bool has_executed; /* exec_* and fit are set */
     lle_flops_parts exec_prefill, exec_decode;
     lle_flops_fit fit;
-    uint64_t n_output_tokens;        /* > 0: FLOPs per output token */
-    uint64_t n_input_tokens;         /* > 0: prefill FLOPs per prompt token */
-    double prefill_s, decode_s;      /* > 0: achieved FLOP/s (prefill, decode, both) */
-    double energy_j;                 /* > 0: FLOPs per joule */
+    uint64_t n_output_tokens;   /* > 0: FLOPs per output token */
+    uint64_t n_input_tokens;    /* > 0: prefill FLOPs per prompt token */
+    double prefill_s, decode_s; /* > 0: achieved FLOP/s (prefill, decode, both) */
+    double energy_j;            /* > 0: FLOPs per joule */
 } lle_flops_summary;
 
 /* The "flops" object of results (docs/flops.md): model and executed totals,

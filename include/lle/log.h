@@ -11,12 +11,7 @@
 extern "C" {
 #endif
 
-typedef enum lle_log_level {
-    LLE_LOG_ERROR = 0,
-    LLE_LOG_WARN = 1,
-    LLE_LOG_INFO = 2,
-    LLE_LOG_DEBUG = 3
-} lle_log_level;
+typedef enum lle_log_level { LLE_LOG_ERROR = 0, LLE_LOG_WARN = 1, LLE_LOG_INFO = 2, LLE_LOG_DEBUG = 3 } lle_log_level;
 
 /* `line` is valid only during the call and has no trailing newline. */
 typedef void (*lle_log_fn)(lle_log_level level, const char *line, void *user);

@@ -24,7 +24,7 @@ extern "C" {
 #define LLE_MODEL_MAX_TYPES 64
 
 typedef struct lle_tensor_type_count {
-    char type[16];        /* ggml type name: "f32", "q4_K", ... */
+    char type[16]; /* ggml type name: "f32", "q4_K", ... */
     uint32_t n_tensors;
     uint64_t n_elements;
     uint64_t n_bytes;
@@ -32,19 +32,19 @@ typedef struct lle_tensor_type_count {
 
 typedef struct lle_model_info {
     char path[4096];
-    char arch[64];            /* general.architecture */
-    char name[256];           /* general.name, "" if absent */
-    char file_type[32];       /* from general.file_type: "F16", "Q4_K_M", ... or "unknown" */
+    char arch[64];      /* general.architecture */
+    char name[256];     /* general.name, "" if absent */
+    char file_type[32]; /* from general.file_type: "F16", "Q4_K_M", ... or "unknown" */
     uint32_t n_layer;
     uint32_t n_embd;
     uint32_t n_head;
     uint32_t n_head_kv;
-    uint32_t head_dim_k;      /* key_length, else n_embd / n_head */
-    uint32_t head_dim_v;      /* value_length, else n_embd / n_head */
+    uint32_t head_dim_k; /* key_length, else n_embd / n_head */
+    uint32_t head_dim_v; /* value_length, else n_embd / n_head */
     uint32_t n_ff;
     uint32_t n_vocab;
     uint32_t n_ctx_train;
-    uint32_t n_expert;        /* 0 when dense */
+    uint32_t n_expert; /* 0 when dense */
     uint32_t n_expert_used;
     uint32_t n_rot;           /* rope dimension count */
     float rope_freq_base;     /* 0 when absent */
@@ -54,9 +54,9 @@ typedef struct lle_model_info {
     char tokenizer_pre[64];   /* tokenizer.ggml.pre, "" if absent */
     uint64_t n_params;        /* sum of all tensor elements */
     uint64_t n_tensors;
-    uint64_t tensor_bytes;    /* sum of tensor data sizes */
-    uint64_t file_bytes;      /* size of the file on disk */
-    double bits_per_weight;   /* 8 * tensor_bytes / n_params */
+    uint64_t tensor_bytes;  /* sum of tensor data sizes */
+    uint64_t file_bytes;    /* size of the file on disk */
+    double bits_per_weight; /* 8 * tensor_bytes / n_params */
     size_t n_types;
     lle_tensor_type_count types[LLE_MODEL_MAX_TYPES];
 } lle_model_info;
@@ -71,14 +71,14 @@ LLE_API char *lle_model_info_to_json(const lle_model_info *info);
 
 /* ---- synthesis presets ---- */
 typedef struct lle_preset {
-    const char *name;        /* "tinyllama-1.1b", "llama-3.2-1b", "llama-3.2-3b", "qwen2.5-0.5b", "tiny" */
-    const char *arch;        /* llama.cpp architecture: "llama", "qwen2" */
-    const char *vocab;       /* tokenizer file stem: "llama-spm" -> ggml-vocab-llama-spm.gguf */
-    const char *source;      /* where the hyperparameters come from (URL of the published config) */
+    const char *name;   /* "tinyllama-1.1b", "llama-3.2-1b", "llama-3.2-3b", "qwen2.5-0.5b", "tiny" */
+    const char *arch;   /* llama.cpp architecture: "llama", "qwen2" */
+    const char *vocab;  /* tokenizer file stem: "llama-spm" -> ggml-vocab-llama-spm.gguf */
+    const char *source; /* where the hyperparameters come from (URL of the published config) */
     uint32_t n_layer, n_embd, n_head, n_head_kv, n_ff, n_vocab, n_ctx_train;
     float rope_freq_base, norm_eps;
     bool tied_embeddings;
-    bool qkv_bias;           /* Q/K/V projections have biases (qwen2) */
+    bool qkv_bias; /* Q/K/V projections have biases (qwen2) */
 } lle_preset;
 
 LLE_API size_t lle_preset_count(void);

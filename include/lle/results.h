@@ -32,32 +32,32 @@ typedef struct lle_results lle_results;
 
 /* Which experiments a command looks at. Zero-initialised = all, newest first. */
 typedef struct lle_results_filter {
-    const char *campaign;          /* campaign id (document campaign.id or campaign_items); NULL = any */
-    const char *const *where;      /* "field OP value" terms, ANDed; OP is = != < <= > >= */
+    const char *campaign;     /* campaign id (document campaign.id or campaign_items); NULL = any */
+    const char *const *where; /* "field OP value" terms, ANDed; OP is = != < <= > >= */
     size_t n_where;
-    const char *sort;              /* column name; "-name" or "name:desc" descending; NULL = newest first */
-    long long limit;               /* <= 0: no limit */
-    bool completed_only;           /* only status = completed */
+    const char *sort;    /* column name; "-name" or "name:desc" descending; NULL = newest first */
+    long long limit;     /* <= 0: no limit */
+    bool completed_only; /* only status = completed */
 } lle_results_filter;
 
 typedef enum lle_results_format {
-    LLE_RESULTS_TEXT = 0,          /* human-readable table */
-    LLE_RESULTS_JSON,              /* one JSON value */
-    LLE_RESULTS_JSONL,             /* one JSON object per line (export) */
-    LLE_RESULTS_CSV                /* RFC 4180 with a header line (export) */
+    LLE_RESULTS_TEXT = 0, /* human-readable table */
+    LLE_RESULTS_JSON,     /* one JSON value */
+    LLE_RESULTS_JSONL,    /* one JSON object per line (export) */
+    LLE_RESULTS_CSV       /* RFC 4180 with a header line (export) */
 } lle_results_format;
 
 typedef enum lle_results_table {
-    LLE_RESULTS_EXPERIMENTS = 0,   /* one row per experiment: configuration + metrics + energy */
-    LLE_RESULTS_REQUESTS,          /* one row per request (requests table) */
-    LLE_RESULTS_TIMESERIES         /* one row per sample (timeseries table) */
+    LLE_RESULTS_EXPERIMENTS = 0, /* one row per experiment: configuration + metrics + energy */
+    LLE_RESULTS_REQUESTS,        /* one row per request (requests table) */
+    LLE_RESULTS_TIMESERIES       /* one row per sample (timeseries table) */
 } lle_results_table;
 
 typedef struct lle_results_analysis_opts {
-    const char *const *by;         /* factors (column names) to group by; NULL/0 = those that vary */
+    const char *const *by; /* factors (column names) to group by; NULL/0 = those that vary */
     size_t n_by;
-    const char *metric;            /* ranking metric; NULL = "j_per_output_token" */
-    double cv_threshold;           /* flag groups whose CV exceeds this fraction; <= 0: 0.05 */
+    const char *metric;  /* ranking metric; NULL = "j_per_output_token" */
+    double cv_threshold; /* flag groups whose CV exceeds this fraction; <= 0: 0.05 */
 } lle_results_analysis_opts;
 
 /* Open <results_dir>/results.db and bring the flat table up to date (with
@@ -69,26 +69,25 @@ LLE_API void lle_results_close(lle_results *r);
 
 /* One line per experiment: key configuration fields and headline metrics
  * (TEXT) or an array of objects (JSON). INVALID names a bad filter term. */
-LLE_API lle_status lle_results_list(lle_results *r, const lle_results_filter *f, lle_results_format fmt,
-                                    char **out, size_t *out_len, lle_error *err);
+LLE_API lle_status lle_results_list(lle_results *r, const lle_results_filter *f, lle_results_format fmt, char **out,
+                                    size_t *out_len, lle_error *err);
 
 /* Everything about one experiment (id or a unique prefix of one): identity,
  * configuration, model, environment, every metric with its unit and
  * measured/estimated/computed, energy per source and per phase. JSON adds the
  * stored document. NOT_FOUND / INVALID (ambiguous prefix) name the id. */
-LLE_API lle_status lle_results_show(lle_results *r, const char *id, lle_results_format fmt, char **out,
-                                    size_t *out_len, lle_error *err);
+LLE_API lle_status lle_results_show(lle_results *r, const char *id, lle_results_format fmt, char **out, size_t *out_len,
+                                    lle_error *err);
 
 /* Experiments side by side: differing configuration fields, headline metrics
  * with absolute and % difference to the first (the baseline), best marked. */
-LLE_API lle_status lle_results_compare(lle_results *r, const char *const *ids, size_t n_ids,
-                                       lle_results_format fmt, char **out, size_t *out_len, lle_error *err);
+LLE_API lle_status lle_results_compare(lle_results *r, const char *const *ids, size_t n_ids, lle_results_format fmt,
+                                       char **out, size_t *out_len, lle_error *err);
 
 /* Groups of completed experiments (filter applies), statistics per group,
  * unstable groups and outliers flagged, ranking and Pareto front. */
-LLE_API lle_status lle_results_analyze(lle_results *r, const lle_results_filter *f,
-                                       const lle_results_analysis_opts *o, lle_results_format fmt, char **out,
-                                       size_t *out_len, lle_error *err);
+LLE_API lle_status lle_results_analyze(lle_results *r, const lle_results_filter *f, const lle_results_analysis_opts *o,
+                                       lle_results_format fmt, char **out, size_t *out_len, lle_error *err);
 
 /* A flat table in CSV, JSONL or JSON (an array of row objects). The filter's
  * campaign, where and completed_only apply to every table (requests and

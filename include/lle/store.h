@@ -51,8 +51,7 @@ LLE_API lle_status lle_store_put(lle_store *s, const char *json_doc, lle_error *
 LLE_API lle_status lle_store_get(lle_store *s, const char *id, char **json_doc_out, lle_error *err);
 
 /* Number of experiments and of request rows (either pointer may be NULL). */
-LLE_API lle_status lle_store_count(lle_store *s, int64_t *n_experiments, int64_t *n_requests,
-                                   lle_error *err);
+LLE_API lle_status lle_store_count(lle_store *s, int64_t *n_experiments, int64_t *n_requests, lle_error *err);
 
 /* Close the handle (NULL is accepted). */
 LLE_API void lle_store_close(lle_store *s);

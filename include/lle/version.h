@@ -9,10 +9,10 @@
 extern "C" {
 #endif
 
-LLE_API const char *lle_version(void);        /* "0.1.0" */
-LLE_API const char *lle_git_commit(void);     /* short commit hash or "unknown" */
-LLE_API const char *lle_llama_release(void);  /* llama.cpp release tag, e.g. "v0.4.0" */
-LLE_API const char *lle_llama_origin(void);   /* where the linked llama.cpp came from */
+LLE_API const char *lle_version(void);       /* "0.1.0" */
+LLE_API const char *lle_git_commit(void);    /* short commit hash or "unknown" */
+LLE_API const char *lle_llama_release(void); /* llama.cpp release tag, e.g. "v0.4.0" */
+LLE_API const char *lle_llama_origin(void);  /* where the linked llama.cpp came from */
 
 #ifdef __cplusplus
 }

@@ -44,8 +44,8 @@ void cmp_builtin_overrides(const lle_builtin_scenario *b, bool model_is_file, ll
  * reading. The only caller is the campaign runner, and only when a source
  * exists. */
 lle_status cmp_cooldown_temperature(const lle_temperature_source *src, double threshold_c, double timeout_s,
-                                    const volatile int *stop, void (*on_wait)(void *user, const char *what),
-                                    void *user, bool *reached, double *last_c, lle_error *err);
+                                    const volatile int *stop, void (*on_wait)(void *user, const char *what), void *user,
+                                    bool *reached, double *last_c, lle_error *err);
 
 /* Sleep `seconds`, polling `stop` every 50 ms (INTERRUPTED when it fires). */
 lle_status cmp_sleep(double seconds, const volatile int *stop, lle_error *err);

@@ -27,8 +27,8 @@ lle_status cmp_sleep(double seconds, const volatile int *stop, lle_error *err)
 }
 
 lle_status cmp_cooldown_temperature(const lle_temperature_source *src, double threshold_c, double timeout_s,
-                                    const volatile int *stop, void (*on_wait)(void *user, const char *what),
-                                    void *user, bool *reached, double *last_c, lle_error *err)
+                                    const volatile int *stop, void (*on_wait)(void *user, const char *what), void *user,
+                                    bool *reached, double *last_c, lle_error *err)
 {
     double t0 = lle_now_s();
     char what[128] = "", line[256];

@@ -69,7 +69,7 @@ lle_status lle_campaign_estimate_compute(const lle_campaign_plan *p, const lle_c
                                          const char *results_dir, lle_campaign_estimate *out, lle_error *err)
 {
     rate all = {0}, r = {0};
-    const char *last = NULL;   /* model file of the cached rate `r` */
+    const char *last = NULL; /* model file of the cached rate `r` */
     bool have_r = false, own = false;
     size_t same_model = 0;
     lle_status ret = LLE_OK;
@@ -80,13 +80,13 @@ lle_status lle_campaign_estimate_compute(const lle_campaign_plan *p, const lle_c
     out->known = all.n > 0 && all.busy_s > 0.0;
     for (size_t i = 0; ret == LLE_OK && i < p->n_items; i++) {
         const lle_run_config *c = &p->experiments[p->items[i].experiment].run;
-        if (st != NULL && (st->state[i] == LLE_ITEM_DONE ||
-                           (st->state[i] == LLE_ITEM_FAILED && st->failures[i] > p->max_retries)))
+        if (st != NULL &&
+            (st->state[i] == LLE_ITEM_DONE || (st->state[i] == LLE_ITEM_FAILED && st->failures[i] > p->max_retries)))
             continue;
         out->runs++;
         out->idle_s += run_idle(c);
-        if (!have_r || (last != c->model_path && (last == NULL || c->model_path == NULL ||
-                                                   strcmp(last, c->model_path) != 0))) {
+        if (!have_r ||
+            (last != c->model_path && (last == NULL || c->model_path == NULL || strcmp(last, c->model_path) != 0))) {
             ret = model_rate(results_dir, c->model_path, &all, &r, &own, err);
             last = c->model_path;
             have_r = true;
@@ -98,12 +98,15 @@ lle_status lle_campaign_estimate_compute(const lle_campaign_plan *p, const lle_c
     out->cooldown_s = out->runs > 1 ? p->cooldown_s * (double)(out->runs - 1) : 0.0;
     out->total_s = out->compute_s + out->idle_s + out->cooldown_s;
     if (out->known)
-        snprintf(out->basis, sizeof out->basis, "estimate: tokens per run at the throughput of %lld completed "
+        snprintf(out->basis, sizeof out->basis,
+                 "estimate: tokens per run at the throughput of %lld completed "
                  "experiment(s) in %s/%s (%zu of %zu runs matched to their own model file), plus scheduled traffic "
-                 "idle and cooldowns; model loading not included", all.n, results_dir, LLE_STORE_FILE, same_model,
-                 out->runs);
+                 "idle and cooldowns; model loading not included",
+                 all.n, results_dir, LLE_STORE_FILE, same_model, out->runs);
     else
-        snprintf(out->basis, sizeof out->basis, "compute time unknown: no completed experiments in %s to take a "
-                 "speed from; the idle and cooldown times are scheduled", results_dir != NULL ? results_dir : "(none)");
+        snprintf(out->basis, sizeof out->basis,
+                 "compute time unknown: no completed experiments in %s to take a "
+                 "speed from; the idle and cooldown times are scheduled",
+                 results_dir != NULL ? results_dir : "(none)");
     return ret;
 }

@@ -35,11 +35,11 @@ typedef struct exec_ctx {
     lle_campaign_summary *sum;
     lle_store *store;
     lle_run_session *session;
-    lle_journal_item *rows;      /* journal rows sorted by (hash, cycle) */
+    lle_journal_item *rows; /* journal rows sorted by (hash, cycle) */
     size_t n_rows;
-    size_t ordinal, to_run;      /* runs started this invocation / planned to start */
-    bool ran_one;                /* a run happened: cool down before the next */
-    char cooldown_note[256];     /* what the cooldown before this run did */
+    size_t ordinal, to_run;  /* runs started this invocation / planned to start */
+    bool ran_one;            /* a run happened: cool down before the next */
+    char cooldown_note[256]; /* what the cooldown before this run did */
     double cooldown_done_s;
 } exec_ctx;
 
@@ -91,8 +91,10 @@ static lle_status lock_campaign(const char *dir, const char *id, int *fd, lle_er
         int e = errno;
         close(*fd);
         *fd = -1;
-        return e == EWOULDBLOCK ? lle_fail(err, LLE_ERR_INVALID, "campaign '%s' is already running in %s (another "
-                                           "process holds %s)", id, dir, path)
+        return e == EWOULDBLOCK ? lle_fail(err, LLE_ERR_INVALID,
+                                           "campaign '%s' is already running in %s (another "
+                                           "process holds %s)",
+                                           id, dir, path)
                                 : lle_fail(err, LLE_ERR_IO, "%s: cannot lock: %s", path, strerror(e));
     }
     return LLE_OK;
@@ -104,11 +106,12 @@ static lle_status check_changes(exec_ctx *x, lle_error *err)
     lle_campaign_status *s = NULL;
     lle_status st = lle_campaign_status_read(x->p, x->dir, &s, err);
 
-    if (st == LLE_OK && s->journal && (s->n_added > 0 || s->n_removed > 0) && !x->o->accept_changes &&
-        !x->o->restart)
-        st = lle_fail(err, LLE_ERR_INVALID, "campaign '%s' in %s: the experiment set changed since it was last run "
+    if (st == LLE_OK && s->journal && (s->n_added > 0 || s->n_removed > 0) && !x->o->accept_changes && !x->o->restart)
+        st = lle_fail(err, LLE_ERR_INVALID,
+                      "campaign '%s' in %s: the experiment set changed since it was last run "
                       "(%zu added, %zu removed; see --dry-run); nothing was run. Use --accept-changes to update it "
-                      "(finished results are kept) or --restart", x->p->id, x->dir, s->n_added, s->n_removed);
+                      "(finished results are kept) or --restart",
+                      x->p->id, x->dir, s->n_added, s->n_removed);
     lle_campaign_status_free(s);
     return st;
 }
@@ -117,8 +120,9 @@ static lle_status sync_journal(exec_ctx *x, lle_error *err)
 {
     const lle_campaign_plan *p = x->p;
     lle_journal_plan_item *items = calloc(p->n_items + 1, sizeof *items);
-    lle_journal_campaign c = {p->id, p->name, lle_suite_name(p->suite), p->config_path,
-                              lle_campaign_order_name(p->order), p->cycles, p->max_retries};
+    lle_journal_campaign c = {
+        p->id,     p->name,       lle_suite_name(p->suite), p->config_path, lle_campaign_order_name(p->order),
+        p->cycles, p->max_retries};
     lle_status st;
 
     if (items == NULL)
@@ -226,8 +230,8 @@ static lle_status cool_by_temperature(exec_ctx *x, lle_error *err)
         return LLE_OK;
     }
     st = cmp_cooldown_temperature(x->o->temperature, x->o->cooldown_temp_c, x->o->cooldown_timeout_s, x->stop,
-                                  x->ev != NULL ? x->ev->on_wait : NULL, x->ev != NULL ? x->ev->user : NULL,
-                                  &reached, &last, err);
+                                  x->ev != NULL ? x->ev->on_wait : NULL, x->ev != NULL ? x->ev->user : NULL, &reached,
+                                  &last, err);
     if (st == LLE_OK)
         snprintf(x->cooldown_note, sizeof x->cooldown_note, "%s %.1f °C (threshold %.1f °C)",
                  reached ? "temperature reached" : "temperature wait timed out at", last, x->o->cooldown_temp_c);
@@ -496,6 +500,6 @@ lle_status lle_campaign_run(const lle_campaign_plan *p, const char *results_dir,
     lle_store_close(x.store);
     free(x.rows);
     if (lock_fd >= 0)
-        close(lock_fd);   /* releases the flock */
+        close(lock_fd); /* releases the flock */
     return st;
 }

@@ -70,17 +70,25 @@ static bool parse_value(const lle_config_field *f, const char *text, lle_config_
 {
     switch (f->type) {
     case LLE_CONFIG_STRING:
-    case LLE_CONFIG_PATH: v->s = text; return text[0] != '\0';
-    case LLE_CONFIG_ENUM: v->s = text; return in_choices(f->choices, text);
+    case LLE_CONFIG_PATH:
+        v->s = text;
+        return text[0] != '\0';
+    case LLE_CONFIG_ENUM:
+        v->s = text;
+        return in_choices(f->choices, text);
     case LLE_CONFIG_AUTO_BOOL:
-        v->i = strcmp(text, "auto") == 0 ? -1 : (strcmp(text, "on") == 0 || strcmp(text, "true") == 0) ? 1
-             : (strcmp(text, "off") == 0 || strcmp(text, "false") == 0) ? 0 : -2;
+        v->i = strcmp(text, "auto") == 0                                  ? -1
+               : (strcmp(text, "on") == 0 || strcmp(text, "true") == 0)   ? 1
+               : (strcmp(text, "off") == 0 || strcmp(text, "false") == 0) ? 0
+                                                                          : -2;
         return v->i != -2;
     case LLE_CONFIG_BOOL:
         v->b = strcmp(text, "true") == 0;
         return v->b || strcmp(text, "false") == 0;
-    case LLE_CONFIG_FLOAT_LIST: return parse_list(f, text, v);
-    default: return parse_number(f, text, v);
+    case LLE_CONFIG_FLOAT_LIST:
+        return parse_list(f, text, v);
+    default:
+        return parse_number(f, text, v);
     }
 }
 

@@ -20,14 +20,14 @@ typedef struct builder {
     const lle_campaign *cp;
     lle_campaign_plan *p;
     size_t cap_exp, cap_notes;
-    size_t *table;                  /* open addressing: experiment index + 1, 0 empty */
+    size_t *table; /* open addressing: experiment index + 1, 0 empty */
     size_t table_size;
-    lle_config_experiment cli;      /* command-line overrides */
+    lle_config_experiment cli; /* command-line overrides */
     bool has_cli;
     lle_config_experiment *m, *v, *e; /* scratch: model merged, variant, final */
     size_t n_invalid;
     char first_error[LLE_ERROR_MSG_MAX];
-    lle_status st;                  /* first fatal error (NOMEM) */
+    lle_status st; /* first fatal error (NOMEM) */
 } builder;
 
 static lle_status add_note(builder *b, const char *text)
@@ -53,8 +53,9 @@ static lle_status add_note(builder *b, const char *text)
 
 static uint64_t hash_key(const char *hex)
 {
-    return strtoull((char[17]){hex[0], hex[1], hex[2], hex[3], hex[4], hex[5], hex[6], hex[7], hex[8], hex[9],
-                               hex[10], hex[11], hex[12], hex[13], hex[14], hex[15], 0}, NULL, 16);
+    return strtoull((char[17]){hex[0], hex[1], hex[2], hex[3], hex[4], hex[5], hex[6], hex[7], hex[8], hex[9], hex[10],
+                               hex[11], hex[12], hex[13], hex[14], hex[15], 0},
+                    NULL, 16);
 }
 
 /* Index + 1 of the experiment with this hash, 0 when new. */
@@ -172,16 +173,18 @@ static void emit(builder *b, const lle_config_entry *model, const char *vlabel, 
         lle_config_merge(&bo, over, b->v);
         variant = b->v;
         if (file) {
-            snprintf(note, sizeof note, "%s: built-in %s weight type %s not applied: the model is a GGUF file, whose "
-                     "own type is the precision of the run", label, builtin->id, builtin->preset_type);
+            snprintf(note, sizeof note,
+                     "%s: built-in %s weight type %s not applied: the model is a GGUF file, whose "
+                     "own type is the precision of the run",
+                     label, builtin->id, builtin->preset_type);
             add_note(b, note);
         }
     }
     lle_config_merge(b->m, variant, b->e);
     if (builtin != NULL && !over->set[lle_config_field_find("decoding_preset")])
-        b->e->run.decoding_preset = NULL;   /* the scenario sets the sampling fields */
+        b->e->run.decoding_preset = NULL; /* the scenario sets the sampling fields */
     if (b->has_cli)
-        lle_config_merge(b->e, &b->cli, b->e);   /* exact self-assignment is well defined */
+        lle_config_merge(b->e, &b->cli, b->e); /* exact self-assignment is well defined */
     add_resolved(b, label[0] != '\0' ? label : "experiment", &b->e->run);
 }
 
@@ -195,13 +198,19 @@ static bool value_equal(const lle_config_value *a, const lle_config_value *b)
     switch (f->type) {
     case LLE_CONFIG_STRING:
     case LLE_CONFIG_PATH:
-    case LLE_CONFIG_ENUM: return a->s == b->s || (a->s != NULL && b->s != NULL && strcmp(a->s, b->s) == 0);
+    case LLE_CONFIG_ENUM:
+        return a->s == b->s || (a->s != NULL && b->s != NULL && strcmp(a->s, b->s) == 0);
     case LLE_CONFIG_AUTO_BOOL:
-    case LLE_CONFIG_INT: return a->i == b->i;
-    case LLE_CONFIG_U64: return a->u == b->u;
-    case LLE_CONFIG_FLOAT: return (float)a->d == (float)b->d;
-    case LLE_CONFIG_DOUBLE: return a->d == b->d;
-    case LLE_CONFIG_BOOL: return a->b == b->b;
+    case LLE_CONFIG_INT:
+        return a->i == b->i;
+    case LLE_CONFIG_U64:
+        return a->u == b->u;
+    case LLE_CONFIG_FLOAT:
+        return (float)a->d == (float)b->d;
+    case LLE_CONFIG_DOUBLE:
+        return a->d == b->d;
+    case LLE_CONFIG_BOOL:
+        return a->b == b->b;
     case LLE_CONFIG_FLOAT_LIST:
         return a->n_list == b->n_list && memcmp(a->list, b->list, (size_t)a->n_list * sizeof(float)) == 0;
     }
@@ -214,8 +223,7 @@ static void append_value(char *buf, size_t size, const lle_config_value *v, bool
     size_t used = strlen(buf);
 
     cmp_value_text(v, text, sizeof text);
-    snprintf(buf + used, size - used, "%s%s: %s", first ? "" : ", ", lle_config_field_at((size_t)v->field)->name,
-             text);
+    snprintf(buf + used, size - used, "%s%s: %s", first ? "" : ", ", lle_config_field_at((size_t)v->field)->name, text);
 }
 
 static void controlled(builder *b, const lle_config_entry *model)
@@ -328,11 +336,21 @@ static void variants(builder *b, const lle_config_entry *model)
 
     lle_config_experiment_init(&none);
     switch (b->cp->suite) {
-    case LLE_SUITE_SINGLE: emit(b, model, model != NULL ? "" : "experiment", &none, NULL); break;
-    case LLE_SUITE_MODELS: emit(b, model, "", &none, NULL); break;
-    case LLE_SUITE_CONTROLLED: controlled(b, model); break;
-    case LLE_SUITE_SCENARIOS: scenarios(b, model); break;
-    case LLE_SUITE_GRID: grid(b, model); break;
+    case LLE_SUITE_SINGLE:
+        emit(b, model, model != NULL ? "" : "experiment", &none, NULL);
+        break;
+    case LLE_SUITE_MODELS:
+        emit(b, model, "", &none, NULL);
+        break;
+    case LLE_SUITE_CONTROLLED:
+        controlled(b, model);
+        break;
+    case LLE_SUITE_SCENARIOS:
+        scenarios(b, model);
+        break;
+    case LLE_SUITE_GRID:
+        grid(b, model);
+        break;
     }
 }
 
@@ -401,8 +419,7 @@ lle_status lle_campaign_order_parse(const char *name, lle_campaign_order *out, l
 }
 
 /* Campaign id: option, the file's name:, else the file name without extension. */
-static void campaign_id(const lle_config *c, const lle_campaign *cp, const lle_campaign_opts *o, char *out,
-                        size_t size)
+static void campaign_id(const lle_config *c, const lle_campaign *cp, const lle_campaign_opts *o, char *out, size_t size)
 {
     const char *name = lle_config_name(c), *slash = name != NULL ? strrchr(name, '/') : NULL, *dot;
 
@@ -456,8 +473,8 @@ static lle_status build(const lle_config *c, const lle_campaign_opts *o, builder
         st = lle_fail(err, b->st, "out of memory planning the campaign");
     if (st == LLE_OK && b->n_invalid > 0)
         st = b->n_invalid == 1 ? lle_fail(err, LLE_ERR_INVALID, "%s", b->first_error)
-                               : lle_fail(err, LLE_ERR_INVALID, "%s (and %zu more invalid experiments)",
-                                          b->first_error, b->n_invalid - 1);
+                               : lle_fail(err, LLE_ERR_INVALID, "%s (and %zu more invalid experiments)", b->first_error,
+                                          b->n_invalid - 1);
     if (st == LLE_OK && b->p->n_experiments == 0)
         st = lle_fail(err, LLE_ERR_INVALID, "the campaign plans no experiment");
     if (st == LLE_OK && lay_out(b->p) != LLE_OK)

@@ -41,8 +41,8 @@ static size_t to_run(const lle_campaign_plan *p, const lle_campaign_status *st)
     size_t n = 0;
 
     for (size_t i = 0; i < p->n_items; i++)
-        if (st == NULL || (st->state[i] != LLE_ITEM_DONE &&
-                           !(st->state[i] == LLE_ITEM_FAILED && st->failures[i] > p->max_retries)))
+        if (st == NULL ||
+            (st->state[i] != LLE_ITEM_DONE && !(st->state[i] == LLE_ITEM_FAILED && st->failures[i] > p->max_retries)))
             n++;
     return n;
 }

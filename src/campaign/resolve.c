@@ -35,8 +35,8 @@ static void normalize_traffic(lle_run_config *c)
 
 static void normalize_decoding(lle_run_config *c)
 {
-    c->decoding_preset = NULL;   /* expanded into the sampling fields */
-    if (c->temperature <= 0.0f) {/* greedy: the sampling filters never run */
+    c->decoding_preset = NULL;    /* expanded into the sampling fields */
+    if (c->temperature <= 0.0f) { /* greedy: the sampling filters never run */
         c->temperature = 0.0f;
         c->top_k = 0;
         c->top_p = 1.0f;
@@ -118,7 +118,7 @@ static cJSON *field_item(const lle_config_field *f, const lle_run_config *c, con
         if (*(const uint64_t *)a == *(const uint64_t *)b)
             return NULL;
         snprintf(buf, sizeof buf, "%llu", (unsigned long long)*(const uint64_t *)a);
-        return cJSON_CreateRaw(buf);   /* exact beyond 2^53 */
+        return cJSON_CreateRaw(buf); /* exact beyond 2^53 */
     }
     case LLE_CONFIG_FLOAT:
         return *(const float *)a == *(const float *)b ? NULL : cJSON_CreateNumber(short_float(*(const float *)a));
@@ -145,7 +145,7 @@ char *cmp_config_json(const lle_run_config *norm)
     cJSON *root = cJSON_CreateObject();
     char *out;
 
-    lle_run_config_init(&init);   /* defaults normalised the same way: implicit values compare equal */
+    lle_run_config_init(&init); /* defaults normalised the same way: implicit values compare equal */
     if (cmp_normalize(&init, &def, NULL) != LLE_OK)
         def = init;
     for (size_t i = 0; root != NULL && i < lle_config_field_count(); i++) {
@@ -169,13 +169,29 @@ void cmp_value_text(const lle_config_value *v, char *buf, size_t size)
     switch (f->type) {
     case LLE_CONFIG_STRING:
     case LLE_CONFIG_PATH:
-    case LLE_CONFIG_ENUM: snprintf(buf, size, "%s", v->s != NULL ? v->s : "null"); break;
-    case LLE_CONFIG_AUTO_BOOL: snprintf(buf, size, "%s", v->i < 0 ? "auto" : v->i ? "on" : "off"); break;
-    case LLE_CONFIG_INT: snprintf(buf, size, "%lld", v->i); break;
-    case LLE_CONFIG_U64: snprintf(buf, size, "%llu", (unsigned long long)v->u); break;
-    case LLE_CONFIG_FLOAT: snprintf(buf, size, "%g", short_float((float)v->d)); break;
-    case LLE_CONFIG_DOUBLE: snprintf(buf, size, "%.15g", v->d); break;
-    case LLE_CONFIG_BOOL: snprintf(buf, size, "%s", v->b ? "true" : "false"); break;
-    case LLE_CONFIG_FLOAT_LIST: snprintf(buf, size, "[%d values]", v->n_list); break;
+    case LLE_CONFIG_ENUM:
+        snprintf(buf, size, "%s", v->s != NULL ? v->s : "null");
+        break;
+    case LLE_CONFIG_AUTO_BOOL:
+        snprintf(buf, size, "%s", v->i < 0 ? "auto" : v->i ? "on" : "off");
+        break;
+    case LLE_CONFIG_INT:
+        snprintf(buf, size, "%lld", v->i);
+        break;
+    case LLE_CONFIG_U64:
+        snprintf(buf, size, "%llu", (unsigned long long)v->u);
+        break;
+    case LLE_CONFIG_FLOAT:
+        snprintf(buf, size, "%g", short_float((float)v->d));
+        break;
+    case LLE_CONFIG_DOUBLE:
+        snprintf(buf, size, "%.15g", v->d);
+        break;
+    case LLE_CONFIG_BOOL:
+        snprintf(buf, size, "%s", v->b ? "true" : "false");
+        break;
+    case LLE_CONFIG_FLOAT_LIST:
+        snprintf(buf, size, "[%d values]", v->n_list);
+        break;
     }
 }

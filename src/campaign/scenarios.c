@@ -15,12 +15,12 @@
 
 #include "campaign/campaign_internal.h"
 
-#define GREEDY 0.0f, 0, 1.0f
+#define GREEDY     0.0f, 0, 1.0f
 #define NO_TRAFFIC "none", 0.0, 0.0
 
 static const lle_builtin_scenario SCENARIOS[] = {
-    {"A0", "A0_platonic_ideal", false, "the most efficient set-up the thesis analysis found", 256, "f16",
-     "float16", GREEDY, NO_TRAFFIC, "num_processes 1 (gpu_list 0-3)"},
+    {"A0", "A0_platonic_ideal", false, "the most efficient set-up the thesis analysis found", 256, "f16", "float16",
+     GREEDY, NO_TRAFFIC, "num_processes 1 (gpu_list 0-3)"},
     {"A1", "A1_Max_Throughput_Exploit", false, "largest batch, 8-bit weights, no latency", 256, "q8_0",
      "8-bit (bitsandbytes LLM.int8), float16 compute", GREEDY, NO_TRAFFIC, "num_processes 4 (gpu_list 0-3)"},
     {"A2", "A2_Precision_Minimalist", false, "4-bit weights, large batch", 128, "q4_k_m",
@@ -29,8 +29,8 @@ static const lle_builtin_scenario SCENARIOS[] = {
      "4-bit (bitsandbytes NF4), float16 compute", 1.0f, 50, 1.0f, NO_TRAFFIC, "num_processes 1 (gpu_list 0)"},
     {"A4", "A4_Latency_Ignorance_Exploit", false, "8-bit weights, batching with latency ignored", 32, "q8_0",
      "8-bit (bitsandbytes LLM.int8), float16 compute", GREEDY, NO_TRAFFIC, "num_processes 1 (gpu_list 0)"},
-    {"A5", "A5_Parallel_Overdrive", false, "float16 over four processes", 64, "f16", "float16", GREEDY,
-     NO_TRAFFIC, "num_processes 4 (gpu_list 0-3)"},
+    {"A5", "A5_Parallel_Overdrive", false, "float16 over four processes", 64, "f16", "float16", GREEDY, NO_TRAFFIC,
+     "num_processes 4 (gpu_list 0-3)"},
     {"R1", "R1_Standard_Production_Config", true, "standard production serving", 16, "f32", "float32", GREEDY,
      "uniform", 0.5, 1.5, "num_processes 4 (gpu_list 0, 1, 3, 4 sic); burst pause 4 s after every 5 batches"},
     {"R2", "R2_Low_Latency_Chatbot_Deployment", true, "small batches, nucleus sampling, short gaps", 4, "f32",
@@ -43,10 +43,10 @@ static const lle_builtin_scenario SCENARIOS[] = {
     {"R5", "R5_Real_Time_Mobile_Inference", true, "one request at a time, 8-bit weights", 1, "q8_0",
      "8-bit (bitsandbytes LLM.int8), float16 compute", 1.0f, 0, 0.9f, "uniform", 0.2, 0.6,
      "num_processes 1 (gpu_list 0); burst pause 5 s after every 8 batches"},
-    {"R6", "R6_Medium_Scale_Language_Model_Serving", true, "medium-scale serving, short gaps", 32, "f16",
-     "float16", GREEDY, "uniform", 0.01, 0.1, "num_processes 4 (gpu_list 0-3)"},
-    {"R7", "R7_anti_platonic_ideal", true, "the least efficient set-up the thesis analysis found", 1, "f32",
-     "float32", 1.2f, 200, 1.0f, "uniform", 0.4, 0.5,
+    {"R6", "R6_Medium_Scale_Language_Model_Serving", true, "medium-scale serving, short gaps", 32, "f16", "float16",
+     GREEDY, "uniform", 0.01, 0.1, "num_processes 4 (gpu_list 0-3)"},
+    {"R7", "R7_anti_platonic_ideal", true, "the least efficient set-up the thesis analysis found", 1, "f32", "float32",
+     1.2f, 200, 1.0f, "uniform", 0.4, 0.5,
      "num_processes 4 (gpu_list 0-3); burst pause 6 s after every 20 batches; the thesis file labels the "
      "mode greedy but sets temperature 1.2 (sampled) and a mistyped `top_k: 200`"},
 };
@@ -114,9 +114,10 @@ char *lle_builtin_scenarios_markdown(void)
 
     if (out == NULL)
         return NULL;
-    used += (size_t)snprintf(out, cap, "| id | thesis name | realistic | batch_size | preset_type (thesis precision) "
-                                       "| decoding | traffic | not mapped |\n| --- | --- | --- | --- | --- | --- | --- "
-                                       "| --- |\n");
+    used += (size_t)snprintf(out, cap,
+                             "| id | thesis name | realistic | batch_size | preset_type (thesis precision) "
+                             "| decoding | traffic | not mapped |\n| --- | --- | --- | --- | --- | --- | --- "
+                             "| --- |\n");
     for (size_t i = 0; i < N_SCENARIOS && used < cap; i++) {
         const lle_builtin_scenario *b = &SCENARIOS[i];
         char dec[64], traffic[64];

@@ -18,12 +18,12 @@
 #include "run/run_internal.h"
 
 struct lle_run_session {
-    lle_engine *eng;            /* the kept engine, NULL when none */
-    lle_engine_params key;      /* what it was opened with; key.model_path -> path */
+    lle_engine *eng;       /* the kept engine, NULL when none */
+    lle_engine_params key; /* what it was opened with; key.model_path -> path */
     char path[4096];
     float split[LLE_MAX_TENSOR_SPLIT];
-    struct stat file;           /* identity of the model file when it was loaded */
-    bool reused;                /* the current run got the kept engine */
+    struct stat file; /* identity of the model file when it was loaded */
+    bool reused;      /* the current run got the kept engine */
     int loads, reuses;
     /* the decode hook of the run in progress (NULL between runs) */
     void (*on_decode)(void *user, int n_tokens, int n_kv_used, const int8_t *logits);
@@ -70,8 +70,8 @@ void lle_run_session_counts(const lle_run_session *s, int *loads, int *reuses)
 
 static bool same_sampling(const lle_sampling *a, const lle_sampling *b)
 {
-    return a->temperature == b->temperature && a->top_k == b->top_k && a->top_p == b->top_p &&
-           a->min_p == b->min_p && a->repeat_penalty == b->repeat_penalty && a->repeat_last_n == b->repeat_last_n &&
+    return a->temperature == b->temperature && a->top_k == b->top_k && a->top_p == b->top_p && a->min_p == b->min_p &&
+           a->repeat_penalty == b->repeat_penalty && a->repeat_last_n == b->repeat_last_n &&
            a->ignore_eos == b->ignore_eos && a->min_output_tokens == b->min_output_tokens;
 }
 
@@ -115,7 +115,7 @@ static lle_status acquire(void *user, const lle_engine_params *p, lle_engine **o
     s->reused = same_params(s, p);
     if (s->reused) {
         *out = s->eng;
-        s->eng = NULL;   /* lent to the run until release() */
+        s->eng = NULL; /* lent to the run until release() */
         s->reuses++;
         return LLE_OK;
     }
@@ -140,18 +140,17 @@ static void release(void *user, lle_engine *e, lle_status run_status)
 {
     lle_run_session *s = user;
 
-    s->on_decode = NULL;   /* the run's state is gone after this */
+    s->on_decode = NULL; /* the run's state is gone after this */
     s->on_decode_user = NULL;
     if (run_status == LLE_OK) {
         s->eng = e;
         return;
     }
-    e->vt->close(e);   /* a failed or interrupted run may leave the context in any state */
+    e->vt->close(e); /* a failed or interrupted run may leave the context in any state */
 }
 
-lle_status lle_run_session_run(lle_run_session *s, const lle_run_config *cfg, lle_progress_fn progress,
-                               void *user, const volatile int *stop, lle_run_result **out, bool *reused,
-                               lle_error *err)
+lle_status lle_run_session_run(lle_run_session *s, const lle_run_config *cfg, lle_progress_fn progress, void *user,
+                               const volatile int *stop, lle_run_result **out, bool *reused, lle_error *err)
 {
     lle_engine_source src = {acquire, release, s};
     lle_status st;

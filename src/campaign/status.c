@@ -53,9 +53,15 @@ static lle_campaign_status *status_alloc(size_t n)
 static void count(lle_campaign_status *s, const lle_campaign_plan *p, size_t i)
 {
     switch (s->state[i]) {
-    case LLE_ITEM_DONE: s->n_done++; break;
-    case LLE_ITEM_RUNNING: s->n_running++; break;
-    case LLE_ITEM_PENDING: s->n_pending++; break;
+    case LLE_ITEM_DONE:
+        s->n_done++;
+        break;
+    case LLE_ITEM_RUNNING:
+        s->n_running++;
+        break;
+    case LLE_ITEM_PENDING:
+        s->n_pending++;
+        break;
     case LLE_ITEM_FAILED:
         s->n_failed++;
         if (s->failures[i] > p->max_retries)
@@ -120,7 +126,7 @@ lle_status lle_campaign_status_read(const lle_campaign_plan *p, const char *resu
         goto cleanup;
     }
     s->journal = exists;
-    if (n_rows > 1)  /* rows is NULL when the journal is empty: qsort(NULL, ...) is undefined */
+    if (n_rows > 1) /* rows is NULL when the journal is empty: qsort(NULL, ...) is undefined */
         qsort(rows, n_rows, sizeof *rows, cmp_rows);
     st = match(p, rows, n_rows, used, s);
     if (st == LLE_OK)

@@ -51,7 +51,7 @@ static const char USAGE[] =
 #define MAX_SETS 64
 
 typedef struct camp_opts {
-    const char *suite;         /* the command's suite */
+    const char *suite; /* the command's suite */
     const char *config;
     const char *results_dir;
     bool dry_run, json, list, markdown;
@@ -63,15 +63,15 @@ typedef struct camp_opts {
  * status block (campaign bar, then the running experiment's bar) that is
  * redrawn in place. Without a terminal: one log line per finished run. */
 typedef struct progress {
-    bool tty, drawn;            /* the status block is on screen */
-    double t0, run_t0, done_s;  /* invocation start, run start, seconds of finished runs */
+    bool tty, drawn;           /* the status block is on screen */
+    double t0, run_t0, done_s; /* invocation start, run start, seconds of finished runs */
     size_t finished, failed, ordinal, to_run;
     const lle_campaign_plan *plan;
     const char *label;
     int cycle;
     int req_done, req_total;
-    double tok_s, power_w;      /* live figures of the running experiment (power NaN: none) */
-    const char *power_method;   /* "measured", "estimated", "mixed" or NULL */
+    double tok_s, power_w;    /* live figures of the running experiment (power NaN: none) */
+    const char *power_method; /* "measured", "estimated", "mixed" or NULL */
 } progress;
 
 static double now_s(void)
@@ -117,8 +117,8 @@ static bool number_flag(const char *flag, const char *val, camp_opts *c)
 /* A flag with a value; -1 continue, else an exit code. */
 static int value_flag(int argc, char **argv, int *i, camp_opts *c)
 {
-    static const char *const NUMERIC[] = {"--cycles", "--max-retries", "--seed", "--cooldown", "--cooldown-temp",
-                                          "--cooldown-timeout", NULL};
+    static const char *const NUMERIC[] = {"--cycles",        "--max-retries",      "--seed", "--cooldown",
+                                          "--cooldown-temp", "--cooldown-timeout", NULL};
     const char *flag = argv[*i], *val = NULL;
     lle_error err = {0};
 
@@ -150,10 +150,18 @@ static int value_flag(int argc, char **argv, int *i, camp_opts *c)
 
 static bool bool_flag(const char *a, camp_opts *c)
 {
-    struct { const char *name; bool *dst; } flags[] = {
-        {"--dry-run", &c->dry_run}, {"--json", &c->json}, {"--restart", &c->o.restart},
-        {"--accept-changes", &c->o.accept_changes}, {"--retry-failed", &c->o.retry_failed},
-        {"--fail-fast", &c->o.fail_fast}, {"--list-scenarios", &c->list}, {"--markdown", &c->markdown},
+    struct {
+        const char *name;
+        bool *dst;
+    } flags[] = {
+        {"--dry-run", &c->dry_run},
+        {"--json", &c->json},
+        {"--restart", &c->o.restart},
+        {"--accept-changes", &c->o.accept_changes},
+        {"--retry-failed", &c->o.retry_failed},
+        {"--fail-fast", &c->o.fail_fast},
+        {"--list-scenarios", &c->list},
+        {"--markdown", &c->markdown},
     };
 
     for (size_t k = 0; k < sizeof flags / sizeof flags[0]; k++)
@@ -164,9 +172,9 @@ static bool bool_flag(const char *a, camp_opts *c)
 
 static bool is_value_flag(const char *a)
 {
-    static const char *const names[] = {"--results-dir", "--campaign-id", "--order", "--set", "--cycles",
-                                        "--max-retries", "--seed", "--cooldown", "--cooldown-temp",
-                                        "--cooldown-timeout", NULL};
+    static const char *const names[] = {"--results-dir",   "--campaign-id",      "--order", "--set",
+                                        "--cycles",        "--max-retries",      "--seed",  "--cooldown",
+                                        "--cooldown-temp", "--cooldown-timeout", NULL};
 
     for (size_t k = 0; names[k] != NULL; k++)
         if (strcmp(a, names[k]) == 0)
@@ -241,8 +249,7 @@ static int load(camp_opts *c, lle_config **out)
 bool cli_is_campaign_file(const char *path)
 {
     lle_config *cfg = NULL;
-    bool campaign = lle_config_load(path, &cfg, NULL) == LLE_OK &&
-                    lle_config_campaign(cfg)->suite != LLE_SUITE_SINGLE;
+    bool campaign = lle_config_load(path, &cfg, NULL) == LLE_OK && lle_config_campaign(cfg)->suite != LLE_SUITE_SINGLE;
 
     lle_config_free(cfg);
     return campaign;
@@ -354,7 +361,7 @@ static void draw_status(progress *g)
         fprintf(stderr, ", ETA ~%.0f s (estimate)", eta + g->plan->cooldown_s * (double)(g->to_run - g->ordinal));
     bar(b, sizeof b, (size_t)g->req_done, (size_t)g->req_total);
     fprintf(stderr, "\n  %s %d/%d requests %.1f tok/s", b, g->req_done, g->req_total, g->tok_s);
-    if (g->power_method != NULL && g->power_w == g->power_w)   /* not NaN */
+    if (g->power_method != NULL && g->power_w == g->power_w) /* not NaN */
         fprintf(stderr, " %.1f W %s", g->power_w, g->power_method);
     fprintf(stderr, "  run %zu: %.60s (cycle %d)", g->ordinal, g->label != NULL ? g->label : "", g->cycle);
     fflush(stderr);
@@ -433,9 +440,10 @@ static void print_summary(const camp_opts *c, const lle_campaign_plan *p, const 
     }
     if (cli_verbosity < 1)
         return;
-    fprintf(stderr, "campaign %s: %zu/%zu runs done (%zu before this run, %zu recovered after a crash), %zu ran now, "
-            "%zu failed; model loaded %d time(s), reused %d time(s); results in %s/results.db\n", p->id,
-            s->total - s->remaining, s->total, s->already_done, s->recovered, s->ran, s->failed, s->engine_loads,
+    fprintf(stderr,
+            "campaign %s: %zu/%zu runs done (%zu before this run, %zu recovered after a crash), %zu ran now, "
+            "%zu failed; model loaded %d time(s), reused %d time(s); results in %s/results.db\n",
+            p->id, s->total - s->remaining, s->total, s->already_done, s->recovered, s->ran, s->failed, s->engine_loads,
             s->engine_reuses, c->results_dir);
     if (s->temperature_note[0] != '\0')
         fprintf(stderr, "note: %s\n", s->temperature_note);
@@ -456,11 +464,13 @@ static int run_campaign(camp_opts *c, const lle_campaign_plan *p)
     if (lle_cluster_launched() && lle_cluster_size() > 1) { /* rank 0 coordinates, the others run (docs/cluster.md) */
         st = lle_cluster_run_campaign(p, c->results_dir, &c->o, &ev, &cli_interrupted, &s, &err);
         if (lle_cluster_rank() > 0) /* a worker: rank 0 reports the campaign */
-            return st == LLE_OK ? CLI_OK : st == LLE_ERR_INTERRUPTED ? CLI_INTERRUPTED
-                 : lle_status_is_input_error(st) ? CLI_USAGE : CLI_FAILED;
+            return st == LLE_OK                    ? CLI_OK
+                   : st == LLE_ERR_INTERRUPTED     ? CLI_INTERRUPTED
+                   : lle_status_is_input_error(st) ? CLI_USAGE
+                                                   : CLI_FAILED;
     } else
 #endif
-    st = lle_campaign_run(p, c->results_dir, &c->o, &ev, &cli_interrupted, &s, &err);
+        st = lle_campaign_run(p, c->results_dir, &c->o, &ev, &cli_interrupted, &s, &err);
     clear_status(&g);
     if (st == LLE_ERR_INTERRUPTED) {
         print_summary(c, p, &s);
@@ -473,7 +483,8 @@ static int run_campaign(camp_opts *c, const lle_campaign_plan *p)
     print_summary(c, p, &s);
     if (s.remaining > 0)
         cli_errorf("%zu of %zu runs not done (%zu failed with no retries left%s); see `llm-efficiency run %s %s "
-                   "--dry-run`", s.remaining, s.total, s.exhausted, s.stopped_on_failure ? ", stopped by --fail-fast" : "",
+                   "--dry-run`",
+                   s.remaining, s.total, s.exhausted, s.stopped_on_failure ? ", stopped by --fail-fast" : "",
                    lle_suite_name(p->suite), c->config);
     return s.remaining > 0 ? CLI_FAILED : CLI_OK;
 }
@@ -496,7 +507,10 @@ static int list_scenarios(bool markdown)
         snprintf(traffic, sizeof traffic, strcmp(b->traffic, "uniform") == 0 ? "%g-%g s" : "none", b->delay_min_s,
                  b->delay_max_s);
         printf("%-4s %-40s %5d  %-7s %-12s temperature %g%s\n", b->id, b->name, b->batch_size, b->preset_type, traffic,
-               (double)b->temperature, b->top_k > 0 ? ", top_k" : b->top_p < 1.0f ? ", top_p" : "");
+               (double)b->temperature,
+               b->top_k > 0      ? ", top_k"
+               : b->top_p < 1.0f ? ", top_p"
+                                 : "");
     }
     printf("\nUse one in a scenarios file as `- name: A1` (or all: `- name: thesis`); docs/scenarios.md\n");
     return CLI_OK;
@@ -511,7 +525,8 @@ static int refuse_single(const char *path)
     if (lle_config_load(path, &cfg, NULL) == LLE_OK)
         suite = lle_suite_name(lle_config_campaign(cfg)->suite);
     cli_errorf("%s: a %s campaign, expected a single experiment; run it with `llm-efficiency run %s %s` "
-               "(docs/campaigns.md)", path, suite, suite, path);
+               "(docs/campaigns.md)",
+               path, suite, suite, path);
     lle_config_free(cfg);
     return CLI_USAGE;
 }

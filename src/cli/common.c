@@ -124,7 +124,9 @@ static void log_to_stderr(lle_log_level level, const char *line, void *user)
 
 void cli_apply_verbosity(void)
 {
-    lle_log_set(log_to_stderr, NULL, cli_verbosity >= 3 ? LLE_LOG_DEBUG
-                                     : cli_verbosity == 2 ? LLE_LOG_INFO
-                                     : cli_verbosity == 1 ? LLE_LOG_WARN : LLE_LOG_ERROR);
+    lle_log_set(log_to_stderr, NULL,
+                cli_verbosity >= 3   ? LLE_LOG_DEBUG
+                : cli_verbosity == 2 ? LLE_LOG_INFO
+                : cli_verbosity == 1 ? LLE_LOG_WARN
+                                     : LLE_LOG_ERROR);
 }

@@ -11,27 +11,29 @@
 #include "cli.h"
 #include "lle/config.h"
 
-static const char USAGE[] =
-    "usage: llm-efficiency config <command> [<args>]\n"
-    "\n"
-    "Experiment and campaign files (YAML or JSON): docs/config-files.md.\n"
-    "\n"
-    "commands:\n"
-    "  validate FILE...        check files before anything runs: every error as\n"
-    "                          FILE:LINE:COL: field.path: message, then a count\n"
-    "  show FILE [--json]      the fully resolved configuration, defaults included\n"
-    "  init [--suite S] [-o FILE] [--force]\n"
-    "                          annotated template that runs as is on the tiny preset;\n"
-    "                          S: single (default), models, controlled, scenarios, grid\n"
-    "  schema [--json | --markdown]\n"
-    "                          every field: section, accepted values, default, flag\n"
-    "  migrate OLD.json [-o NEW.yaml] [--model FILE | --preset NAME] [--force]\n"
-    "                          convert a thesis-tool config; what could not be carried\n"
-    "                          over is reported on stderr and kept as comments\n"
-    "\n"
-    "exit codes: 0 ok, 2 invalid file or usage\n";
+static const char USAGE[] = "usage: llm-efficiency config <command> [<args>]\n"
+                            "\n"
+                            "Experiment and campaign files (YAML or JSON): docs/config-files.md.\n"
+                            "\n"
+                            "commands:\n"
+                            "  validate FILE...        check files before anything runs: every error as\n"
+                            "                          FILE:LINE:COL: field.path: message, then a count\n"
+                            "  show FILE [--json]      the fully resolved configuration, defaults included\n"
+                            "  init [--suite S] [-o FILE] [--force]\n"
+                            "                          annotated template that runs as is on the tiny preset;\n"
+                            "                          S: single (default), models, controlled, scenarios, grid\n"
+                            "  schema [--json | --markdown]\n"
+                            "                          every field: section, accepted values, default, flag\n"
+                            "  migrate OLD.json [-o NEW.yaml] [--model FILE | --preset NAME] [--force]\n"
+                            "                          convert a thesis-tool config; what could not be carried\n"
+                            "                          over is reported on stderr and kept as comments\n"
+                            "\n"
+                            "exit codes: 0 ok, 2 invalid file or usage\n";
 
-static bool is_help(const char *a) { return strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0; }
+static bool is_help(const char *a)
+{
+    return strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0;
+}
 
 /* `--name VALUE` or `--name=VALUE` at argv[*i]: 1 matched, 0 not, -1 missing value. */
 static int opt_value(int argc, char **argv, int *i, const char *name, const char **val)
@@ -227,8 +229,8 @@ static void print_schema_table(void)
             printf("%s%s:\n", i ? "\n" : "", f->section);
             section = f->section;
         }
-        printf("  %-19s %s; default %s%s%s\n  %-19s %s\n", f->name, lle_config_field_accepts(f, buf, sizeof buf), f->default_text,
-               f->flag[0] ? "; flag " : "", f->flag, "", f->help);
+        printf("  %-19s %s; default %s%s%s\n  %-19s %s\n", f->name, lle_config_field_accepts(f, buf, sizeof buf),
+               f->default_text, f->flag[0] ? "; flag " : "", f->flag, "", f->help);
     }
     printf("\ncampaign keys (with suite: models | controlled | scenarios | grid):\n"
            "  experiment, models, factors, scenarios, grid, exclude, include,\n"
@@ -266,8 +268,7 @@ static int cmd_schema(int argc, char **argv)
     return CLI_OK;
 }
 
-static int parse_migrate(int argc, char **argv, const char **file, const char **out, bool *force,
-                         lle_migrate_opts *o)
+static int parse_migrate(int argc, char **argv, const char **file, const char **out, bool *force, lle_migrate_opts *o)
 {
     for (int i = 1; i < argc; i++) {
         int m = 0;

@@ -11,30 +11,29 @@
 #include "cli.h"
 #include "lle/device.h"
 
-static const char USAGE[] =
-    "usage: llm-efficiency devices [--calibrate] [--threads N] [--types LIST] [--json]\n"
-    "       (alias: llm-efficiency doctor)\n"
-    "\n"
-    "Show this machine (CPU, memory, llama.cpp backends), the peak FLOP/s and memory\n"
-    "bandwidth its last calibration measured (MFU/MBU are divided by them), and the\n"
-    "energy sources.\n"
-    "\n"
-    "options:\n"
-    "  --calibrate    measure now and cache: FLOP/s per weight type (ggml GEMM at prefill\n"
-    "                 shape, mat-vec at decode shape) and bandwidth (plain-C read/copy and\n"
-    "                 the ggml mat-vec); about 15-30 s\n"
-    "  --threads N    threads to calibrate with, or whose calibration to show\n"
-    "                 (default: all cores)\n"
-    "  --types LIST   with --calibrate: comma-separated ggml weight types (default:\n"
-    "                 f32,f16,bf16,q8_0,q4_0,q5_0,q2_K,q3_K,q4_K,q5_K,q6_K)\n"
-    "  --json         one JSON object on stdout\n"
-    "\n"
-    "environment: LLE_CACHE_DIR (cache location), LLE_CALIBRATE_QUICK=1 (tiny shapes for\n"
-    "tests: cached under its own key, never taken for real peaks)\n";
+static const char USAGE[] = "usage: llm-efficiency devices [--calibrate] [--threads N] [--types LIST] [--json]\n"
+                            "       (alias: llm-efficiency doctor)\n"
+                            "\n"
+                            "Show this machine (CPU, memory, llama.cpp backends), the peak FLOP/s and memory\n"
+                            "bandwidth its last calibration measured (MFU/MBU are divided by them), and the\n"
+                            "energy sources.\n"
+                            "\n"
+                            "options:\n"
+                            "  --calibrate    measure now and cache: FLOP/s per weight type (ggml GEMM at prefill\n"
+                            "                 shape, mat-vec at decode shape) and bandwidth (plain-C read/copy and\n"
+                            "                 the ggml mat-vec); about 15-30 s\n"
+                            "  --threads N    threads to calibrate with, or whose calibration to show\n"
+                            "                 (default: all cores)\n"
+                            "  --types LIST   with --calibrate: comma-separated ggml weight types (default:\n"
+                            "                 f32,f16,bf16,q8_0,q4_0,q5_0,q2_K,q3_K,q4_K,q5_K,q6_K)\n"
+                            "  --json         one JSON object on stdout\n"
+                            "\n"
+                            "environment: LLE_CACHE_DIR (cache location), LLE_CALIBRATE_QUICK=1 (tiny shapes for\n"
+                            "tests: cached under its own key, never taken for real peaks)\n";
 
 typedef struct devices_args {
     bool calibrate, json, quick;
-    int n_threads;          /* 0: all cores */
+    int n_threads; /* 0: all cores */
     const char *types;
 } devices_args;
 
@@ -108,8 +107,14 @@ static int calibrate(const devices_args *a)
     return rc;
 }
 
-static double gib(uint64_t b) { return (double)b / (1024.0 * 1024.0 * 1024.0); }
-static double mib(uint64_t b) { return (double)b / (1024.0 * 1024.0); }
+static double gib(uint64_t b)
+{
+    return (double)b / (1024.0 * 1024.0 * 1024.0);
+}
+static double mib(uint64_t b)
+{
+    return (double)b / (1024.0 * 1024.0);
+}
 
 static void print_machine(const lle_machine_info *m)
 {

@@ -12,27 +12,26 @@
 #include "cli.h"
 #include "lle/flops.h"
 
-static const char USAGE[] =
-    "usage: llm-efficiency flops MODEL --prompt-len P --gen-len G [options]\n"
-    "\n"
-    "FLOPs of decoding B sequences of P prompt tokens generating G tokens each, as the\n"
-    "runner schedules them: model FLOPs (architecture formula, GGUF hyperparameters) and\n"
-    "executed FLOPs (llama.cpp's graph, counted in a short calibration, cached per\n"
-    "architecture). See docs/flops.md.\n"
-    "\n"
-    "options:\n"
-    "  --prompt-len P            prompt tokens per sequence (required)\n"
-    "  --gen-len G               generated tokens per sequence (required; G-1 decode steps)\n"
-    "  --batch B                 sequences decoded together (default 1)\n"
-    "  --flash-attn auto|on|off  flash attention of the counted graph (default auto)\n"
-    "  --kv-type TYPE            KV cache type: f16 (default), q8_0, q4_0, f32, bf16, ...\n"
-    "  --n-batch N, --n-ubatch N llama.cpp logical/physical batch (default: as run single)\n"
-    "  --threads N               calibration threads (default: all cores)\n"
-    "  --model-only              formula only: no llama.cpp graph, no calibration\n"
-    "  --no-cache                calibrate even when a cached fit exists; write none\n"
-    "  --cache-dir DIR           fit cache (default $LLE_CACHE_DIR/flops or ~/.cache/...)\n"
-    "  --json                    print a JSON object instead of the table\n"
-    "  -h, --help                this help\n";
+static const char USAGE[] = "usage: llm-efficiency flops MODEL --prompt-len P --gen-len G [options]\n"
+                            "\n"
+                            "FLOPs of decoding B sequences of P prompt tokens generating G tokens each, as the\n"
+                            "runner schedules them: model FLOPs (architecture formula, GGUF hyperparameters) and\n"
+                            "executed FLOPs (llama.cpp's graph, counted in a short calibration, cached per\n"
+                            "architecture). See docs/flops.md.\n"
+                            "\n"
+                            "options:\n"
+                            "  --prompt-len P            prompt tokens per sequence (required)\n"
+                            "  --gen-len G               generated tokens per sequence (required; G-1 decode steps)\n"
+                            "  --batch B                 sequences decoded together (default 1)\n"
+                            "  --flash-attn auto|on|off  flash attention of the counted graph (default auto)\n"
+                            "  --kv-type TYPE            KV cache type: f16 (default), q8_0, q4_0, f32, bf16, ...\n"
+                            "  --n-batch N, --n-ubatch N llama.cpp logical/physical batch (default: as run single)\n"
+                            "  --threads N               calibration threads (default: all cores)\n"
+                            "  --model-only              formula only: no llama.cpp graph, no calibration\n"
+                            "  --no-cache                calibrate even when a cached fit exists; write none\n"
+                            "  --cache-dir DIR           fit cache (default $LLE_CACHE_DIR/flops or ~/.cache/...)\n"
+                            "  --json                    print a JSON object instead of the table\n"
+                            "  -h, --help                this help\n";
 
 typedef struct flops_opts {
     const char *model;
@@ -78,7 +77,11 @@ static bool parse_count(const char *flag, const char *v, long long max, int *out
 /* 1 matched and parsed, 0 not a numeric flag, -1 error printed. */
 static int parse_numeric(int argc, char **argv, int *i, flops_opts *o)
 {
-    static const struct { const char *name; size_t off; long long max; } flags[] = {
+    static const struct {
+        const char *name;
+        size_t off;
+        long long max;
+    } flags[] = {
         {"--prompt-len", offsetof(lle_flops_workload, n_prompt), 1 << 24},
         {"--gen-len", offsetof(lle_flops_workload, n_gen), 1 << 24},
         {"--batch", offsetof(lle_flops_workload, n_seqs), 4096},
@@ -90,7 +93,8 @@ static int parse_numeric(int argc, char **argv, int *i, flops_opts *o)
 
     for (size_t k = 0; k < sizeof flags / sizeof flags[0]; k++) {
         if ((m = opt_value(argc, argv, i, flags[k].name, &v)) != 0)
-            return m < 0 || !parse_count(flags[k].name, v, flags[k].max, (int *)((char *)&o->w + flags[k].off)) ? -1 : 1;
+            return m < 0 || !parse_count(flags[k].name, v, flags[k].max, (int *)((char *)&o->w + flags[k].off)) ? -1
+                                                                                                                : 1;
     }
     if ((m = opt_value(argc, argv, i, "--threads", &v)) != 0)
         return m < 0 || !parse_count("--threads", v, 1024, &o->s.n_threads) ? -1 : 1;
@@ -149,8 +153,10 @@ static int parse(int argc, char **argv, flops_opts *o)
         }
     }
     if (o->model == NULL || o->w.n_prompt == 0 || o->w.n_gen == 0) {
-        cli_errorf("flops: %s is required (usage: flops MODEL --prompt-len P --gen-len G)",
-                   o->model == NULL ? "MODEL" : o->w.n_prompt == 0 ? "--prompt-len" : "--gen-len");
+        cli_errorf("flops: %s is required (usage: flops MODEL --prompt-len P --gen-len G)", o->model == NULL ? "MODEL"
+                                                                                            : o->w.n_prompt == 0
+                                                                                                ? "--prompt-len"
+                                                                                                : "--gen-len");
         return CLI_USAGE;
     }
     return lle_flops_workload_resolve(&o->w, &o->w, &err) == LLE_OK ? CLI_OK : cli_fail(&err);
@@ -218,8 +224,8 @@ static void print_row(const char *label, uint64_t model, uint64_t exec, bool has
 static void print_phase(const char *title, const lle_flops_parts *m, const lle_flops_parts *e, bool has_exec)
 {
     static const lle_flops_parts zero;
-    static const char *const labels[LLE_FLOPS_N_PARTS] = {"attention projections", "attention scores", "ffn",
-                                                          "lm head", "other"};
+    static const char *const labels[LLE_FLOPS_N_PARTS] = {"attention projections", "attention scores", "ffn", "lm head",
+                                                          "other"};
 
     printf("%s\n", title);
     if (e == NULL)
@@ -235,8 +241,8 @@ static void print_header(const flops_opts *o, const flops_out *r)
 
     printf("model         %s (%s, %s, %llu parameters)\n", o->model, r->info.arch, r->info.file_type,
            (unsigned long long)r->info.n_params);
-    printf("workload      batch %d x (prompt %d + generate %d tokens): 1 prefill pass, %d decode steps\n",
-           o->w.n_seqs, o->w.n_prompt, o->w.n_gen, o->w.n_gen - 1);
+    printf("workload      batch %d x (prompt %d + generate %d tokens): 1 prefill pass, %d decode steps\n", o->w.n_seqs,
+           o->w.n_prompt, o->w.n_gen, o->w.n_gen - 1);
     if (!r->sum.has_executed) {
         printf("executed      not counted (--model-only)\n\n");
         return;

@@ -108,9 +108,9 @@ static bool value_opt(measure_opts *o, const char *a, const char *v)
 
 static bool takes_value(const char *a)
 {
-    static const char *const with[] = {"--interval", "--cpu-tdp", "--probe-time", "--idle-baseline", "--baseline-ttl", "--pue",
-                                       "--sources", "--results-dir", "-o", "--output", "--timeseries",
-                                       "--carbon-intensity"};
+    static const char *const with[] = {
+        "--interval", "--cpu-tdp",     "--probe-time", "--idle-baseline", "--baseline-ttl", "--pue",
+        "--sources",  "--results-dir", "-o",           "--output",        "--timeseries",   "--carbon-intensity"};
 
     for (size_t i = 0; i < sizeof with / sizeof with[0]; i++)
         if (strcmp(a, with[i]) == 0)
@@ -230,7 +230,9 @@ static void print_reading(const lle_energy_reading *r, bool net)
         snprintf(net_col, sizeof net_col, "%12.3f", r->net_energy_j);
     fprintf(stderr, "  %-26s %-9s %12.3f %9.2f %9.2f%s%s%s\n", r->source, lle_energy_method_name(r->method),
             r->energy_j, r->avg_power_w, r->peak_power_w, net_col, r->in_total ? "" : "  (inside another)",
-            r->partial ? "  PARTIAL" : r->low_confidence ? "  low confidence" : "");
+            r->partial          ? "  PARTIAL"
+            : r->low_confidence ? "  low confidence"
+                                : "");
     fprintf(stderr, "      %s: %s\n", r->name, r->how);
     if (r->note[0] != '\0')
         fprintf(stderr, "      note: %s\n", r->note);
@@ -248,8 +250,7 @@ static void print_unavailable(lle_meter *m)
     }
 }
 
-static void print_table(const measure_opts *o, lle_meter *m, const lle_energy_window *w, const lle_carbon *c,
-                        int code)
+static void print_table(const measure_opts *o, lle_meter *m, const lle_energy_window *w, const lle_carbon *c, int code)
 {
     lle_baseline_info bl;
     bool net;

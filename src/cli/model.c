@@ -9,24 +9,23 @@
 
 #include "cli.h"
 
-static const char USAGE[] =
-    "usage: llm-efficiency model <command> [<args>]\n"
-    "\n"
-    "commands:\n"
-    "  inspect FILE [--json]   hyperparameters, tensor types and sizes of a GGUF model\n"
-    "  synth --preset NAME [--type T] [--seed N] [-o FILE] [--vocab-dir DIR] [--threads N]\n"
-    "                          write a GGUF with the preset's architecture, a real tokenizer\n"
-    "                          and seeded random weights (same seed: same bytes)\n"
-    "  presets [--json]        list presets (published configs) and weight types\n"
-    "\n"
-    "synth options:\n"
-    "  --preset NAME     tinyllama-1.1b, llama-3.2-1b, llama-3.2-3b, qwen2.5-0.5b, tiny\n"
-    "  --type T          weight type as llama-quantize names it (default f16): f32, f16,\n"
-    "                    bf16, q8_0, q6_k, q5_k_m, q4_k_m, q4_0, iq4_xs, q3_k_m, q2_k, ...\n"
-    "  --seed N          weight seed, a non-negative integer (default 0)\n"
-    "  -o, --output FILE destination (default ./<preset>-<type>.gguf)\n"
-    "  --vocab-dir DIR   directory of ggml-vocab-*.gguf (default: $LLE_VOCAB_DIR or built-in)\n"
-    "  --threads N       quantisation threads (default: all cores)\n";
+static const char USAGE[] = "usage: llm-efficiency model <command> [<args>]\n"
+                            "\n"
+                            "commands:\n"
+                            "  inspect FILE [--json]   hyperparameters, tensor types and sizes of a GGUF model\n"
+                            "  synth --preset NAME [--type T] [--seed N] [-o FILE] [--vocab-dir DIR] [--threads N]\n"
+                            "                          write a GGUF with the preset's architecture, a real tokenizer\n"
+                            "                          and seeded random weights (same seed: same bytes)\n"
+                            "  presets [--json]        list presets (published configs) and weight types\n"
+                            "\n"
+                            "synth options:\n"
+                            "  --preset NAME     tinyllama-1.1b, llama-3.2-1b, llama-3.2-3b, qwen2.5-0.5b, tiny\n"
+                            "  --type T          weight type as llama-quantize names it (default f16): f32, f16,\n"
+                            "                    bf16, q8_0, q6_k, q5_k_m, q4_k_m, q4_0, iq4_xs, q3_k_m, q2_k, ...\n"
+                            "  --seed N          weight seed, a non-negative integer (default 0)\n"
+                            "  -o, --output FILE destination (default ./<preset>-<type>.gguf)\n"
+                            "  --vocab-dir DIR   directory of ggml-vocab-*.gguf (default: $LLE_VOCAB_DIR or built-in)\n"
+                            "  --threads N       quantisation threads (default: all cores)\n";
 
 /* Matches `name` or `name=value` at argv[*i]. 1: matched (value in *val),
  * 0: another argument, -1: the value is missing (error printed). */
@@ -50,7 +49,10 @@ static int opt_value(int argc, char **argv, int *i, const char *name, const char
     return 1;
 }
 
-static bool is_help(const char *a) { return strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0; }
+static bool is_help(const char *a)
+{
+    return strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0;
+}
 
 /* 1234567 -> "1,234,567" */
 static const char *group(uint64_t v, char *buf, size_t size)
@@ -75,7 +77,10 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static double mib(uint64_t bytes) { return (double)bytes / (1024.0 * 1024.0); }
+static double mib(uint64_t bytes)
+{
+    return (double)bytes / (1024.0 * 1024.0);
+}
 
 static void print_info(const lle_model_info *m)
 {
@@ -89,8 +94,7 @@ static void print_info(const lle_model_info *m)
     printf("parameters    %s\n", group(m->n_params, a, sizeof a));
     printf("layers        %u\n", m->n_layer);
     printf("embedding     %u\n", m->n_embd);
-    printf("heads         %u (kv %u), head dim %u/%u\n", m->n_head, m->n_head_kv, m->head_dim_k,
-           m->head_dim_v);
+    printf("heads         %u (kv %u), head dim %u/%u\n", m->n_head, m->n_head_kv, m->head_dim_k, m->head_dim_v);
     printf("ffn           %u\n", m->n_ff);
     if (m->n_expert > 0)
         printf("experts       %u (%u used)\n", m->n_expert, m->n_expert_used);
@@ -225,8 +229,7 @@ static int cmd_synth(int argc, char **argv)
         return info == NULL ? CLI_FAILED : cli_fail(&err);
     }
     printf("wrote %s\n", o.out_path);
-    printf("  preset %s, type %s, seed %llu, %.1f s\n", o.preset, o.type, (unsigned long long)o.seed,
-           now_s() - t0);
+    printf("  preset %s, type %s, seed %llu, %.1f s\n", o.preset, o.type, (unsigned long long)o.seed, now_s() - t0);
     printf("  %s parameters, %.1f MiB, %.2f bits per weight\n", group(info->n_params, a, sizeof a),
            mib(info->file_bytes), info->bits_per_weight);
     free(info);
@@ -237,13 +240,13 @@ static void print_presets(void)
 {
     char a[32];
 
-    printf("%-15s %-6s %6s %6s %5s %4s %6s %7s %8s %15s  %s\n", "preset", "arch", "layers", "embd", "heads",
-           "kv", "ffn", "vocab", "ctx", "parameters", "source");
+    printf("%-15s %-6s %6s %6s %5s %4s %6s %7s %8s %15s  %s\n", "preset", "arch", "layers", "embd", "heads", "kv",
+           "ffn", "vocab", "ctx", "parameters", "source");
     for (size_t i = 0; i < lle_preset_count(); i++) {
         const lle_preset *p = lle_preset_at(i);
-        printf("%-15s %-6s %6u %6u %5u %4u %6u %7u %8u %15s  %s\n", p->name, p->arch, p->n_layer, p->n_embd,
-               p->n_head, p->n_head_kv, p->n_ff, p->n_vocab, p->n_ctx_train,
-               group(lle_preset_param_count(p), a, sizeof a), p->source);
+        printf("%-15s %-6s %6u %6u %5u %4u %6u %7u %8u %15s  %s\n", p->name, p->arch, p->n_layer, p->n_embd, p->n_head,
+               p->n_head_kv, p->n_ff, p->n_vocab, p->n_ctx_train, group(lle_preset_param_count(p), a, sizeof a),
+               p->source);
     }
     printf("\ntypes:");
     for (size_t i = 0; i < lle_model_type_count(); i++)
@@ -262,8 +265,7 @@ static int cmd_presets(int argc, char **argv)
         } else if (strcmp(argv[i], "--json") == 0) {
             json = true;
         } else {
-            cli_errorf("model presets: %s '%s'", argv[i][0] == '-' ? "unknown option" : "unexpected argument",
-                       argv[i]);
+            cli_errorf("model presets: %s '%s'", argv[i][0] == '-' ? "unknown option" : "unexpected argument", argv[i]);
             return CLI_USAGE;
         }
     }
@@ -297,7 +299,6 @@ int cli_model(int argc, char **argv)
         return cmd_synth(argc - 1, argv + 1);
     if (strcmp(argv[1], "presets") == 0)
         return cmd_presets(argc - 1, argv + 1);
-    cli_errorf("model: unknown command '%s' (inspect, synth, presets; see llm-efficiency model --help)",
-               argv[1]);
+    cli_errorf("model: unknown command '%s' (inspect, synth, presets; see llm-efficiency model --help)", argv[1]);
     return CLI_USAGE;
 }

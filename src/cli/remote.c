@@ -74,13 +74,16 @@ typedef struct flag_spec {
 } flag_spec;
 
 #define CFG(f) offsetof(lle_remote_config, f)
-#define BIG 16777216.0
-#define DAY 86400.0
+#define BIG    16777216.0
+#define DAY    86400.0
 
 static const flag_spec FLAGS[] = {
-    {"base-url", K_STR, CFG(base_url), 0, 0}, {"model-name", K_STR, CFG(model_name), 0, 0},
-    {"endpoint", K_STR, CFG(endpoint), 0, 0}, {"api-key-env", K_STR, CFG(api_key_env), 0, 0},
-    {"extra-body", K_STR, CFG(extra_body), 0, 0}, {"ca-file", K_STR, CFG(ca_file), 0, 0},
+    {"base-url", K_STR, CFG(base_url), 0, 0},
+    {"model-name", K_STR, CFG(model_name), 0, 0},
+    {"endpoint", K_STR, CFG(endpoint), 0, 0},
+    {"api-key-env", K_STR, CFG(api_key_env), 0, 0},
+    {"extra-body", K_STR, CFG(extra_body), 0, 0},
+    {"ca-file", K_STR, CFG(ca_file), 0, 0},
     {"connect-timeout", K_DOUBLE, CFG(connect_timeout_s), 0.001, DAY},
     {"first-byte-timeout", K_DOUBLE, CFG(first_byte_timeout_s), 0.001, DAY},
     {"idle-timeout", K_DOUBLE, CFG(idle_timeout_s), 0.001, DAY},
@@ -88,22 +91,39 @@ static const flag_spec FLAGS[] = {
     {"tokenizer", K_STR, CFG(tokenizer), 0, 0},
     {"max-output-tokens", K_INT, CFG(max_output_tokens), 1, BIG},
     {"min-output-tokens", K_INT, CFG(min_output_tokens), 0, BIG},
-    {"temperature", K_FLOAT, CFG(temperature), 0, 100}, {"seed", K_U64, CFG(seed), 0, 0},
-    {"requests", K_INT, CFG(n_requests), 1, 10000000}, {"prompts", K_INT, CFG(n_requests), 1, 10000000},
+    {"temperature", K_FLOAT, CFG(temperature), 0, 100},
+    {"seed", K_U64, CFG(seed), 0, 0},
+    {"requests", K_INT, CFG(n_requests), 1, 10000000},
+    {"prompts", K_INT, CFG(n_requests), 1, 10000000},
     {"max-input-tokens", K_INT, CFG(max_input_tokens), 1, BIG},
     {"min-input-tokens", K_INT, CFG(min_input_tokens), 1, BIG},
-    {"prompt-file", K_STR, CFG(prompt_file), 0, 0}, {"prompt-format", K_STR, CFG(prompt_format), 0, 0},
-    {"prompt-order", K_STR, CFG(prompt_order), 0, 0}, {"load", K_STR, CFG(load), 0, 0},
-    {"concurrency", K_INT, CFG(concurrency), 1, 100000}, {"rate", K_DOUBLE, CFG(rate), 1e-6, 1e6},
-    {"burstiness", K_DOUBLE, CFG(burstiness), 1e-3, 1000}, {"burst-size", K_INT, CFG(burst_size), 1, 10000000},
-    {"burst-interval", K_DOUBLE, CFG(burst_interval_s), 1e-6, DAY}, {"trace", K_STR, CFG(trace_file), 0, 0},
-    {"max-inflight", K_INT, CFG(max_inflight), 1, 10000000}, {"duration", K_DOUBLE, CFG(duration_s), 0.001, 30 * DAY},
-    {"warmup", K_INT, CFG(warmup), 0, 100000}, {"slo-ttft", K_DOUBLE, CFG(slo_ttft_s), 0, DAY},
-    {"slo-tpot", K_DOUBLE, CFG(slo_tpot_s), 0, DAY}, {"slo-e2e", K_DOUBLE, CFG(slo_e2e_s), 0, DAY},
-    {"dcgm-url", K_STR, CFG(dcgm_url), 0, 0}, {"dcgm-timeout", K_DOUBLE, CFG(dcgm_timeout_s), 0.001, 600},
-    {"engine", K_SPECIAL, 0, 0, 0}, {"no-stream", K_SPECIAL, 0, 0, 0}, {"insecure", K_SPECIAL, 0, 0, 0},
-    {"no-ignore-eos", K_SPECIAL, 0, 0, 0}, {"results-dir", K_SPECIAL, 0, 0, 0}, {"no-save", K_SPECIAL, 0, 0, 0},
-    {"json", K_SPECIAL, 0, 0, 0}, {"sweep", K_SPECIAL, 0, 0, 0}, {"saturation-tol", K_SPECIAL, 0, 0, 0},
+    {"prompt-file", K_STR, CFG(prompt_file), 0, 0},
+    {"prompt-format", K_STR, CFG(prompt_format), 0, 0},
+    {"prompt-order", K_STR, CFG(prompt_order), 0, 0},
+    {"load", K_STR, CFG(load), 0, 0},
+    {"concurrency", K_INT, CFG(concurrency), 1, 100000},
+    {"rate", K_DOUBLE, CFG(rate), 1e-6, 1e6},
+    {"burstiness", K_DOUBLE, CFG(burstiness), 1e-3, 1000},
+    {"burst-size", K_INT, CFG(burst_size), 1, 10000000},
+    {"burst-interval", K_DOUBLE, CFG(burst_interval_s), 1e-6, DAY},
+    {"trace", K_STR, CFG(trace_file), 0, 0},
+    {"max-inflight", K_INT, CFG(max_inflight), 1, 10000000},
+    {"duration", K_DOUBLE, CFG(duration_s), 0.001, 30 * DAY},
+    {"warmup", K_INT, CFG(warmup), 0, 100000},
+    {"slo-ttft", K_DOUBLE, CFG(slo_ttft_s), 0, DAY},
+    {"slo-tpot", K_DOUBLE, CFG(slo_tpot_s), 0, DAY},
+    {"slo-e2e", K_DOUBLE, CFG(slo_e2e_s), 0, DAY},
+    {"dcgm-url", K_STR, CFG(dcgm_url), 0, 0},
+    {"dcgm-timeout", K_DOUBLE, CFG(dcgm_timeout_s), 0.001, 600},
+    {"engine", K_SPECIAL, 0, 0, 0},
+    {"no-stream", K_SPECIAL, 0, 0, 0},
+    {"insecure", K_SPECIAL, 0, 0, 0},
+    {"no-ignore-eos", K_SPECIAL, 0, 0, 0},
+    {"results-dir", K_SPECIAL, 0, 0, 0},
+    {"no-save", K_SPECIAL, 0, 0, 0},
+    {"json", K_SPECIAL, 0, 0, 0},
+    {"sweep", K_SPECIAL, 0, 0, 0},
+    {"saturation-tol", K_SPECIAL, 0, 0, 0},
 };
 #define N_FLAGS (sizeof FLAGS / sizeof FLAGS[0])
 
@@ -114,20 +134,25 @@ static bool set_value(const flag_spec *f, const char *flag, const char *val, lle
     double d;
 
     switch (f->kind) {
-    case K_STR: *(const char **)(void *)base = val; return true;
+    case K_STR:
+        *(const char **)(void *)base = val;
+        return true;
     case K_INT:
         if (!cli_parse_int(flag, val, (long long)f->min, (long long)f->max, &ll))
             return false;
         *(int *)(void *)base = (int)ll;
         return true;
-    case K_U64: return cli_parse_u64(flag, val, (uint64_t *)(void *)base);
+    case K_U64:
+        return cli_parse_u64(flag, val, (uint64_t *)(void *)base);
     case K_FLOAT:
         if (!cli_parse_double(flag, val, f->min, f->max, &d))
             return false;
         *(float *)(void *)base = (float)d;
         return true;
-    case K_DOUBLE: return cli_parse_double(flag, val, f->min, f->max, (double *)(void *)base);
-    case K_SPECIAL: break;
+    case K_DOUBLE:
+        return cli_parse_double(flag, val, f->min, f->max, (double *)(void *)base);
+    case K_SPECIAL:
+        break;
     }
     return false;
 }
@@ -299,7 +324,8 @@ static void print_errors(const lle_remote_result *r)
     for (int c = 1; c < LLE_RC_COUNT; c++) {
         if (r->class_counts[c] == 0)
             continue;
-        printf("%s%zu %s", any ? ", " : "  errors     ", r->class_counts[c], lle_remote_class_name((lle_remote_class)c));
+        printf("%s%zu %s", any ? ", " : "  errors     ", r->class_counts[c],
+               lle_remote_class_name((lle_remote_class)c));
         any = true;
     }
     if (any)

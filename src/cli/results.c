@@ -13,7 +13,7 @@
 typedef struct subcommand {
     const char *name;
     const char *summary;
-    int (*run)(int argc, char **argv);   /* argv[0] is the subcommand name */
+    int (*run)(int argc, char **argv); /* argv[0] is the subcommand name */
 } subcommand;
 
 static int import_legacy(int argc, char **argv);
@@ -73,9 +73,11 @@ static void print_report(const lle_legacy_report *r, const char *results_dir, bo
                 it->message);
     }
     if (cli_verbosity > 0)
-        fprintf(stderr, "%s %zu thesis-tool experiment(s) into %s/results.db (%zu already there, replaced); %zu "
-                "identical copies skipped, %zu superseded, %zu incomplete\n", dry_run ? "would import" : "imported",
-                r->n_imported, results_dir, r->n_stored_before, r->n_duplicates, r->n_replaced, r->n_skipped);
+        fprintf(stderr,
+                "%s %zu thesis-tool experiment(s) into %s/results.db (%zu already there, replaced); %zu "
+                "identical copies skipped, %zu superseded, %zu incomplete\n",
+                dry_run ? "would import" : "imported", r->n_imported, results_dir, r->n_stored_before, r->n_duplicates,
+                r->n_replaced, r->n_skipped);
 }
 
 static int import_legacy(int argc, char **argv)
@@ -102,8 +104,11 @@ static int import_legacy(int argc, char **argv)
         } else if (argv[i][0] != '-' && dir == NULL) {
             dir = argv[i];
         } else {
-            cli_errorf("results import-legacy: %s '%s' (see --help)", argv[i][0] == '-' ? "unknown or incomplete "
-                       "option" : "unexpected argument", argv[i]);
+            cli_errorf("results import-legacy: %s '%s' (see --help)",
+                       argv[i][0] == '-' ? "unknown or incomplete "
+                                           "option"
+                                         : "unexpected argument",
+                       argv[i]);
             return CLI_USAGE;
         }
     }

@@ -14,9 +14,20 @@
 #define MAX_ARGS 64
 
 enum {
-    O_DIR = 1 << 0, O_CAMPAIGN = 1 << 1, O_WHERE = 1 << 2, O_SORT = 1 << 3, O_LIMIT = 1 << 4, O_JSON = 1 << 5,
-    O_OUT = 1 << 6, O_FORMAT = 1 << 7, O_WHAT = 1 << 8, O_BY = 1 << 9, O_METRIC = 1 << 10, O_CV = 1 << 11,
-    O_REINDEX = 1 << 12, O_COLUMNS = 1 << 13
+    O_DIR = 1 << 0,
+    O_CAMPAIGN = 1 << 1,
+    O_WHERE = 1 << 2,
+    O_SORT = 1 << 3,
+    O_LIMIT = 1 << 4,
+    O_JSON = 1 << 5,
+    O_OUT = 1 << 6,
+    O_FORMAT = 1 << 7,
+    O_WHAT = 1 << 8,
+    O_BY = 1 << 9,
+    O_METRIC = 1 << 10,
+    O_CV = 1 << 11,
+    O_REINDEX = 1 << 12,
+    O_COLUMNS = 1 << 13
 };
 
 typedef struct opts {
@@ -29,9 +40,8 @@ typedef struct opts {
     unsigned seen;
 } opts;
 
-static const char COMMON_HELP[] =
-    "  --results-dir DIR    results directory (default ./results)\n"
-    "  --reindex            rebuild the flat results table from every stored document\n";
+static const char COMMON_HELP[] = "  --results-dir DIR    results directory (default ./results)\n"
+                                  "  --reindex            rebuild the flat results table from every stored document\n";
 static const char FILTER_HELP[] =
     "  --campaign ID        only experiments of this campaign\n"
     "  --where 'F=V'        only rows where column F = V (also != < <= > >=; repeatable; V null tests for none)\n";
@@ -39,37 +49,47 @@ static const char FILTER_HELP[] =
 static void usage(const char *name, FILE *out)
 {
     if (strcmp(name, "list") == 0)
-        fprintf(out, "usage: llm-efficiency results list [--campaign ID] [--where 'F=V' ...] [--sort [-]F] "
+        fprintf(out,
+                "usage: llm-efficiency results list [--campaign ID] [--where 'F=V' ...] [--sort [-]F] "
                 "[--limit N] [--json]\n\nOne line per experiment, newest first, every status (--where "
                 "status=completed narrows).\n%s%s"
                 "  --sort F             order by column F (-F or F:desc descending)\n"
                 "  --limit N            at most N experiments (text default 50, the newest; 0 = all)\n"
-                "  --json               a JSON array (every match unless --limit)\n", FILTER_HELP,
-                COMMON_HELP);
+                "  --json               a JSON array (every match unless --limit)\n",
+                FILTER_HELP, COMMON_HELP);
     else if (strcmp(name, "show") == 0)
-        fprintf(out, "usage: llm-efficiency results show ID [--json]\n\nEverything about one experiment (ID or "
-                "a unique prefix).\n%s", COMMON_HELP);
+        fprintf(out,
+                "usage: llm-efficiency results show ID [--json]\n\nEverything about one experiment (ID or "
+                "a unique prefix).\n%s",
+                COMMON_HELP);
     else if (strcmp(name, "compare") == 0)
-        fprintf(out, "usage: llm-efficiency results compare ID ID... [--json]\n\nExperiments side by side; "
-                "differences are against the first.\n%s", COMMON_HELP);
+        fprintf(out,
+                "usage: llm-efficiency results compare ID ID... [--json]\n\nExperiments side by side; "
+                "differences are against the first.\n%s",
+                COMMON_HELP);
     else if (strcmp(name, "analyze") == 0)
-        fprintf(out, "usage: llm-efficiency results analyze [--campaign ID] [--where 'F=V' ...] [--by F...] "
+        fprintf(out,
+                "usage: llm-efficiency results analyze [--campaign ID] [--where 'F=V' ...] [--by F...] "
                 "[--metric F] [--cv-threshold PCT] [--json]\n\nGroups completed experiments by the factors that "
                 "vary (or --by), with mean, std, 95%% CI (Student t), CV and n per group; flags unstable groups "
                 "and outliers; ranks by --metric (default j_per_output_token); Pareto front of J/token vs output "
-                "tokens/s.\n%s%s  --cv-threshold PCT   unstable above this CV in percent (default 5)\n", FILTER_HELP,
-                COMMON_HELP);
+                "tokens/s.\n%s%s  --cv-threshold PCT   unstable above this CV in percent (default 5)\n",
+                FILTER_HELP, COMMON_HELP);
     else if (strcmp(name, "export") == 0)
-        fprintf(out, "usage: llm-efficiency results export --format csv|jsonl|json [--what experiments|requests|"
+        fprintf(out,
+                "usage: llm-efficiency results export --format csv|jsonl|json [--what experiments|requests|"
                 "timeseries] [-o FILE] [--campaign ID] [--where 'F=V' ...] [--sort F] [--limit N]\n"
                 "       llm-efficiency results export --columns [--format csv]\n\nFlat tables; column names carry "
                 "units (docs/results.md). --columns lists the experiment columns.\n%s%s"
                 "  --limit N            at most N experiments (default: all)\n"
-                "  -o FILE              write FILE atomically instead of stdout\n", FILTER_HELP, COMMON_HELP);
+                "  -o FILE              write FILE atomically instead of stdout\n",
+                FILTER_HELP, COMMON_HELP);
     else
-        fprintf(out, "usage: llm-efficiency results report [-o report.html] [--campaign ID] [--where 'F=V' ...]\n\n"
+        fprintf(out,
+                "usage: llm-efficiency results report [-o report.html] [--campaign ID] [--where 'F=V' ...]\n\n"
                 "One self-contained offline HTML page: summary table, factor charts, latency percentiles, power "
-                "over time with prefill/decode shaded, Pareto front, environment.\n%s%s", FILTER_HELP, COMMON_HELP);
+                "over time with prefill/decode shaded, Pareto front, environment.\n%s%s",
+                FILTER_HELP, COMMON_HELP);
 }
 
 typedef struct opt_def {
@@ -79,10 +99,20 @@ typedef struct opt_def {
 } opt_def;
 
 static const opt_def OPTS[] = {
-    {"--results-dir", O_DIR, true}, {"--campaign", O_CAMPAIGN, true}, {"--where", O_WHERE, true},
-    {"--sort", O_SORT, true}, {"--limit", O_LIMIT, true}, {"--json", O_JSON, false}, {"-o", O_OUT, true},
-    {"--output", O_OUT, true}, {"--format", O_FORMAT, true}, {"--what", O_WHAT, true}, {"--by", O_BY, true},
-    {"--metric", O_METRIC, true}, {"--cv-threshold", O_CV, true}, {"--reindex", O_REINDEX, false},
+    {"--results-dir", O_DIR, true},
+    {"--campaign", O_CAMPAIGN, true},
+    {"--where", O_WHERE, true},
+    {"--sort", O_SORT, true},
+    {"--limit", O_LIMIT, true},
+    {"--json", O_JSON, false},
+    {"-o", O_OUT, true},
+    {"--output", O_OUT, true},
+    {"--format", O_FORMAT, true},
+    {"--what", O_WHAT, true},
+    {"--by", O_BY, true},
+    {"--metric", O_METRIC, true},
+    {"--cv-threshold", O_CV, true},
+    {"--reindex", O_REINDEX, false},
     {"--columns", O_COLUMNS, false},
 };
 
@@ -104,24 +134,47 @@ static bool apply(opts *o, const opt_def *d, int argc, char **argv, int *i)
 
     o->seen |= d->bit;
     switch (d->bit) {
-    case O_DIR: o->results_dir = v; return true;
-    case O_CAMPAIGN: o->f.campaign = v; return true;
-    case O_WHERE: return push(o->where, &o->n_where, v, "--where terms");
-    case O_SORT: o->f.sort = v; return true;
+    case O_DIR:
+        o->results_dir = v;
+        return true;
+    case O_CAMPAIGN:
+        o->f.campaign = v;
+        return true;
+    case O_WHERE:
+        return push(o->where, &o->n_where, v, "--where terms");
+    case O_SORT:
+        o->f.sort = v;
+        return true;
     case O_LIMIT:
         if (!cli_parse_int("--limit", v, 0, 1000000000LL, &n))
             return false;
-        o->f.limit = n == 0 ? -1 : n;   /* 0: all */
+        o->f.limit = n == 0 ? -1 : n; /* 0: all */
         return true;
-    case O_JSON: o->json = true; return true;
-    case O_OUT: o->output = v; return true;
-    case O_FORMAT: o->format = v; return true;
-    case O_WHAT: o->what = v; return true;
-    case O_METRIC: o->metric = v; return true;
-    case O_CV: return cli_parse_double("--cv-threshold", v, 0.001, 1000.0, &o->cv);
-    case O_REINDEX: o->reindex = true; return true;
-    case O_COLUMNS: o->columns = true; return true;
-    default: break;
+    case O_JSON:
+        o->json = true;
+        return true;
+    case O_OUT:
+        o->output = v;
+        return true;
+    case O_FORMAT:
+        o->format = v;
+        return true;
+    case O_WHAT:
+        o->what = v;
+        return true;
+    case O_METRIC:
+        o->metric = v;
+        return true;
+    case O_CV:
+        return cli_parse_double("--cv-threshold", v, 0.001, 1000.0, &o->cv);
+    case O_REINDEX:
+        o->reindex = true;
+        return true;
+    case O_COLUMNS:
+        o->columns = true;
+        return true;
+    default:
+        break;
     }
     /* --by F [F ...], also comma-separated */
     for (;;) {
@@ -234,9 +287,11 @@ static lle_status do_analyze(lle_results *r, const opts *o, char **out, size_t *
 static lle_status do_export(lle_results *r, const opts *o, char **out, size_t *len, lle_error *err)
 {
     lle_results_table what = o->what == NULL || strcmp(o->what, "experiments") == 0 ? LLE_RESULTS_EXPERIMENTS
-                           : strcmp(o->what, "requests") == 0 ? LLE_RESULTS_REQUESTS : LLE_RESULTS_TIMESERIES;
-    lle_results_format fmt = strcmp(o->format, "csv") == 0 ? LLE_RESULTS_CSV
-                           : strcmp(o->format, "jsonl") == 0 ? LLE_RESULTS_JSONL : LLE_RESULTS_JSON;
+                             : strcmp(o->what, "requests") == 0                     ? LLE_RESULTS_REQUESTS
+                                                                                    : LLE_RESULTS_TIMESERIES;
+    lle_results_format fmt = strcmp(o->format, "csv") == 0     ? LLE_RESULTS_CSV
+                             : strcmp(o->format, "jsonl") == 0 ? LLE_RESULTS_JSONL
+                                                               : LLE_RESULTS_JSON;
 
     return lle_results_export(r, &o->f, what, fmt, out, len, err);
 }
@@ -263,7 +318,7 @@ int cli_results_list(int argc, char **argv)
     if (positional("list", &o, 0, 0, "") != CLI_OK)
         return CLI_USAGE;
     if ((o.seen & O_LIMIT) == 0 && !o.json)
-        o.f.limit = 50;   /* a screenful, newest first; --limit 0 lists all */
+        o.f.limit = 50; /* a screenful, newest first; --limit 0 lists all */
     return run_view(&o, do_list, NULL);
 }
 
@@ -293,8 +348,7 @@ int cli_results_analyze(int argc, char **argv)
 {
     opts o;
 
-    if (!parse("analyze", O_DIR | O_CAMPAIGN | O_WHERE | O_BY | O_METRIC | O_CV | O_JSON | O_REINDEX, argc, argv,
-               &o))
+    if (!parse("analyze", O_DIR | O_CAMPAIGN | O_WHERE | O_BY | O_METRIC | O_CV | O_JSON | O_REINDEX, argc, argv, &o))
         return CLI_USAGE;
     if (positional("analyze", &o, 0, 0, "") != CLI_OK)
         return CLI_USAGE;
@@ -308,8 +362,9 @@ int cli_results_export(int argc, char **argv)
     size_t len = 0;
     opts o;
 
-    if (!parse("export", O_DIR | O_CAMPAIGN | O_WHERE | O_SORT | O_LIMIT | O_OUT | O_FORMAT | O_WHAT | O_REINDEX |
-               O_COLUMNS, argc, argv, &o))
+    if (!parse("export",
+               O_DIR | O_CAMPAIGN | O_WHERE | O_SORT | O_LIMIT | O_OUT | O_FORMAT | O_WHAT | O_REINDEX | O_COLUMNS,
+               argc, argv, &o))
         return CLI_USAGE;
     if (positional("export", &o, 0, 0, "") != CLI_OK)
         return CLI_USAGE;
@@ -319,8 +374,8 @@ int cli_results_export(int argc, char **argv)
             return cli_fail(&err);
         return emit(text, len, o.output);
     }
-    if (o.format == NULL || (strcmp(o.format, "csv") != 0 && strcmp(o.format, "jsonl") != 0 &&
-                             strcmp(o.format, "json") != 0)) {
+    if (o.format == NULL ||
+        (strcmp(o.format, "csv") != 0 && strcmp(o.format, "jsonl") != 0 && strcmp(o.format, "json") != 0)) {
         cli_errorf("results export: --format csv, jsonl or json is required%s%s%s", o.format ? " (not '" : "",
                    o.format ? o.format : "", o.format ? "')" : "");
         return CLI_USAGE;

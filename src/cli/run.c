@@ -88,7 +88,7 @@ static const char RUN_USAGE[] =
 
 typedef struct run_opts {
     lle_run_config cfg;
-    lle_config *file;  /* CONFIG: owns the strings cfg borrows; freed after the run */
+    lle_config *file; /* CONFIG: owns the strings cfg borrows; freed after the run */
     const char *results_dir;
     bool json;
     bool save;
@@ -99,12 +99,12 @@ enum kind { K_STR, K_INT, K_U64, K_FLOAT, K_DOUBLE, K_SPECIAL };
 typedef struct flag_spec {
     const char *name;
     enum kind kind;
-    size_t off;        /* offset into lle_run_config */
+    size_t off; /* offset into lle_run_config */
     double min, max;
 } flag_spec;
 
 #define CFG(f) offsetof(lle_run_config, f)
-#define BIG 16777216.0
+#define BIG    16777216.0
 
 static const flag_spec FLAGS[] = {
     {"model", K_STR, CFG(model_path), 0, 0},
@@ -175,20 +175,25 @@ static bool set_value(const flag_spec *f, const char *flag, const char *val, lle
     double d;
 
     switch (f->kind) {
-    case K_STR: *(const char **)(void *)base = val; return true;
+    case K_STR:
+        *(const char **)(void *)base = val;
+        return true;
     case K_INT:
         if (!cli_parse_int(flag, val, (long long)f->min, (long long)f->max, &ll))
             return false;
         *(int *)(void *)base = (int)ll;
         return true;
-    case K_U64: return cli_parse_u64(flag, val, (uint64_t *)(void *)base);
+    case K_U64:
+        return cli_parse_u64(flag, val, (uint64_t *)(void *)base);
     case K_FLOAT:
         if (!cli_parse_double(flag, val, f->min, f->max, &d))
             return false;
         *(float *)(void *)base = (float)d;
         return true;
-    case K_DOUBLE: return cli_parse_double(flag, val, f->min, f->max, (double *)(void *)base);
-    case K_SPECIAL: break;
+    case K_DOUBLE:
+        return cli_parse_double(flag, val, f->min, f->max, (double *)(void *)base);
+    case K_SPECIAL:
+        break;
     }
     return false;
 }
@@ -219,8 +224,10 @@ static bool parse_tensor_split(const char *val, lle_run_config *cfg)
 static bool set_special(const char *name, const char *val, run_opts *o)
 {
     if (strcmp(name, "flash-attn") == 0) {
-        o->cfg.flash_attn = strcmp(val, "on") == 0 ? 1 : strcmp(val, "off") == 0 ? 0
-                          : strcmp(val, "auto") == 0 ? -1 : -2;
+        o->cfg.flash_attn = strcmp(val, "on") == 0     ? 1
+                            : strcmp(val, "off") == 0  ? 0
+                            : strcmp(val, "auto") == 0 ? -1
+                                                       : -2;
         if (o->cfg.flash_attn == -2)
             cli_errorf("--flash-attn: '%s' is not one of auto, on, off", val);
         return o->cfg.flash_attn != -2;
@@ -310,7 +317,7 @@ static int parse_args(int argc, char **argv, run_opts *o)
     o->save = true;
     o->json = false;
     o->file = NULL;
-    if (argc > 1 && argv[1][0] != '-') {  /* CONFIG first; a model flag replaces its model */
+    if (argc > 1 && argv[1][0] != '-') { /* CONFIG first; a model flag replaces its model */
         int rc = load_config_file(argv[1], o);
         if (rc >= 0)
             return rc;
@@ -385,8 +392,8 @@ static void on_progress(int done, int total, double tok_s, double watts, const c
 
 static void print_stats_row(const char *name, const lle_stats *s, double scale)
 {
-    printf("  %-6s %10.2f %10.2f %10.2f %10.2f %10.2f %10.2f\n", name, s->mean * scale, s->p50 * scale,
-           s->p90 * scale, s->p99 * scale, s->min * scale, s->max * scale);
+    printf("  %-6s %10.2f %10.2f %10.2f %10.2f %10.2f %10.2f\n", name, s->mean * scale, s->p50 * scale, s->p90 * scale,
+           s->p99 * scale, s->min * scale, s->max * scale);
 }
 
 static double jnum(const cJSON *o, const char *path)
@@ -454,8 +461,8 @@ static void print_energy(const lle_run_result *r)
 static void print_table(const lle_run_result *r, const char *saved)
 {
     printf("experiment %s  [%s]\n", r->id, r->status);
-    printf("  model      %s (%s, %s, %.2fB params, %.1f MiB)\n", r->model_path, r->model.arch,
-           r->model.file_type, (double)r->model.n_params / 1e9, (double)r->model_bytes / 1048576.0);
+    printf("  model      %s (%s, %s, %.2fB params, %.1f MiB)\n", r->model_path, r->model.arch, r->model.file_type,
+           (double)r->model.n_params / 1e9, (double)r->model_bytes / 1048576.0);
     printf("  workload   %zu requests in %zu batches, up to %d input + %d output tokens, %d threads, ctx %d\n",
            r->n_requests, r->n_batches, r->config.max_input_tokens, r->config.max_output_tokens, r->n_threads,
            r->n_ctx);
@@ -523,8 +530,10 @@ static lle_status run_one(run_opts *o, progress_state *ps, lle_run_result **r, l
     const char *n = getenv("OMPI_COMM_WORLD_SIZE") ? getenv("OMPI_COMM_WORLD_SIZE") : getenv("PMI_SIZE");
     if (n != NULL && strcmp(n, "1") != 0) {
         *r = NULL;
-        snprintf(err->msg, sizeof err->msg, "started by mpirun with %s ranks, but this build has no MPI "
-                 "support: rebuild with -DLLE_MPI=ON (docs/cluster.md)", n);
+        snprintf(err->msg, sizeof err->msg,
+                 "started by mpirun with %s ranks, but this build has no MPI "
+                 "support: rebuild with -DLLE_MPI=ON (docs/cluster.md)",
+                 n);
         err->code = LLE_ERR_INVALID;
         return LLE_ERR_INVALID;
     }

@@ -16,8 +16,8 @@
  * come from the "flags" line, Arm names from "Features" (asimd = NEON on
  * AArch64, neon on 32-bit Arm; asimddp = dot product). */
 static const char *const RELEVANT_FLAGS[] = {
-    "sse4_2", "avx", "avx2", "fma", "f16c", "avx_vnni", "avx512f", "avx512_vnni", "avx512_bf16",
-    "amx_tile", "amx_int8", "neon", "asimd", "asimddp", "i8mm", "sve",
+    "sse4_2",      "avx",      "avx2",     "fma",  "f16c",  "avx_vnni", "avx512f", "avx512_vnni",
+    "avx512_bf16", "amx_tile", "amx_int8", "neon", "asimd", "asimddp",  "i8mm",    "sve",
 };
 #define N_RELEVANT_FLAGS (sizeof RELEVANT_FLAGS / sizeof RELEVANT_FLAGS[0])
 

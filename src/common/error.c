@@ -7,16 +7,26 @@
 const char *lle_status_name(lle_status status)
 {
     switch (status) {
-    case LLE_OK: return "ok";
-    case LLE_ERR_INVALID: return "invalid";
-    case LLE_ERR_NOT_FOUND: return "not_found";
-    case LLE_ERR_FORMAT: return "format";
-    case LLE_ERR_IO: return "io";
-    case LLE_ERR_NOMEM: return "nomem";
-    case LLE_ERR_BACKEND: return "backend";
-    case LLE_ERR_INTERRUPTED: return "interrupted";
-    case LLE_ERR_UNSUPPORTED: return "unsupported";
-    case LLE_ERR_INTERNAL: return "internal";
+    case LLE_OK:
+        return "ok";
+    case LLE_ERR_INVALID:
+        return "invalid";
+    case LLE_ERR_NOT_FOUND:
+        return "not_found";
+    case LLE_ERR_FORMAT:
+        return "format";
+    case LLE_ERR_IO:
+        return "io";
+    case LLE_ERR_NOMEM:
+        return "nomem";
+    case LLE_ERR_BACKEND:
+        return "backend";
+    case LLE_ERR_INTERRUPTED:
+        return "interrupted";
+    case LLE_ERR_UNSUPPORTED:
+        return "unsupported";
+    case LLE_ERR_INTERNAL:
+        return "internal";
     }
     return "unknown";
 }

@@ -96,7 +96,7 @@ lle_status lle_mkdir_p(const char *path, lle_error *err)
 
     if (n == 0 || n >= sizeof buf)
         return lle_fail(err, LLE_ERR_INVALID, "bad directory path '%s'", path);
-    for (char *p = buf + 1; ; p++) {
+    for (char *p = buf + 1;; p++) {
         char c = *p;
         if (c != '/' && c != '\0')
             continue;

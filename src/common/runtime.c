@@ -19,10 +19,22 @@ static pthread_once_t g_log_once = PTHREAD_ONCE_INIT;
 static int g_backend_count;
 static char g_backend_dir[4096];
 
-const char *lle_version(void) { return LLE_VERSION_STRING; }
-const char *lle_git_commit(void) { return LLE_GIT_COMMIT; }
-const char *lle_llama_release(void) { return LLE_LLAMA_RELEASE; }
-const char *lle_llama_origin(void) { return LLE_LLAMA_ORIGIN; }
+const char *lle_version(void)
+{
+    return LLE_VERSION_STRING;
+}
+const char *lle_git_commit(void)
+{
+    return LLE_GIT_COMMIT;
+}
+const char *lle_llama_release(void)
+{
+    return LLE_LLAMA_RELEASE;
+}
+const char *lle_llama_origin(void)
+{
+    return LLE_LLAMA_ORIGIN;
+}
 
 /* llama.cpp's errors and warnings are details behind our own one-line error
  * (shown with -v); its info lines are debug output (-vv). */
@@ -75,6 +87,7 @@ lle_status lle_runtime_init(lle_error *err)
     if (g_backend_count == 0)
         return lle_fail(err, LLE_ERR_BACKEND,
                         "no ggml backend could be loaded from '%s' (set LLE_GGML_BACKEND_DIR to the "
-                        "directory holding libggml-cpu-*.so)", g_backend_dir);
+                        "directory holding libggml-cpu-*.so)",
+                        g_backend_dir);
     return LLE_OK;
 }

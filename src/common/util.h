@@ -13,8 +13,7 @@
 #include "lle/log.h"
 
 /* Fill `err` (may be NULL) and return `code`. printf-style message. */
-lle_status lle_fail(lle_error *err, lle_status code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+lle_status lle_fail(lle_error *err, lle_status code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Log through the sink set with lle_log_set(). */
 void lle_logf(lle_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

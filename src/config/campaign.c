@@ -12,8 +12,8 @@
 #include "config/config_internal.h"
 #include "lle/model.h"
 
-const char *const CFG_CAMPAIGN_KEYS[] = {"models", "factors", "scenarios", "grid", "exclude", "include",
-                                         "cycles", "order", "cooldown_s", "max_retries", NULL};
+const char *const CFG_CAMPAIGN_KEYS[] = {"models", "factors", "scenarios",  "grid",        "exclude", "include",
+                                         "cycles", "order",   "cooldown_s", "max_retries", NULL};
 
 static const char *const ENTRY_KEYS[] = {"name", "description", NULL};
 
@@ -87,7 +87,8 @@ static void model_entry(load_ctx *x, const yaml_node_t *n, const char *path, lle
     m->name = entry_text(x, n, "name", path);
     m->description = entry_text(x, n, "description", path);
     if (m->name == NULL && r->preset != NULL) {
-        snprintf(name, sizeof name, "%s%s%s", r->preset, r->preset_type ? "-" : "", r->preset_type ? r->preset_type : "");
+        snprintf(name, sizeof name, "%s%s%s", r->preset, r->preset_type ? "-" : "",
+                 r->preset_type ? r->preset_type : "");
         m->name = cfg_strdup(x->c, name);
     } else if (m->name == NULL && r->model_path != NULL) {
         m->name = cfg_strdup(x->c, base_name(r->model_path));
@@ -318,8 +319,10 @@ static bool suite_allows(load_ctx *x, const char *key, const yaml_node_t *k)
         return false;
     }
     if (have == LLE_SUITE_SINGLE) {
-        cfg_diag(x->c, LLE_CONFIG_ERROR, y_pos(k), key, "expected a campaign (suite: models, controlled, scenarios "
-                 "or grid) to use %s, found no suite (single)", key);
+        cfg_diag(x->c, LLE_CONFIG_ERROR, y_pos(k), key,
+                 "expected a campaign (suite: models, controlled, scenarios "
+                 "or grid) to use %s, found no suite (single)",
+                 key);
         return false;
     }
     if (want != LLE_SUITE_SINGLE && want != have) {

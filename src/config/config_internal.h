@@ -32,12 +32,12 @@ void sb_free(strbuf *b);
 
 /* ---- the loaded config ---- */
 struct lle_config {
-    char *name;               /* file name as given (labels diagnostics) */
-    char *base_dir;           /* relative paths start here */
+    char *name;     /* file name as given (labels diagnostics) */
+    char *base_dir; /* relative paths start here */
     lle_campaign campaign;
     lle_config_diag *diags;
     size_t n_diags, cap_diags, n_errors;
-    void **owned;             /* arena: freed with the config */
+    void **owned; /* arena: freed with the config */
     size_t n_owned, cap_owned;
     bool oom;
     bool yaml_failed;         /* not YAML/JSON at all */
@@ -60,7 +60,7 @@ const char *cfg_did_you_mean(const char *word, const char *const *candidates);
 size_t cfg_edit_distance(const char *a, const char *b);
 
 /* ---- schema helpers (schema.c) ---- */
-extern const char *const CFG_SECTIONS[];           /* NULL-terminated, in file order */
+extern const char *const CFG_SECTIONS[]; /* NULL-terminated, in file order */
 const char *cfg_section_help(const char *section);
 bool cfg_is_section(const char *name);
 /* "[1, 4096]", "(0, 1]", "one of a, b" ... describing what a field accepts. */
@@ -71,8 +71,8 @@ typedef enum ykind { Y_NULL, Y_BOOL, Y_INT, Y_FLOAT, Y_STRING, Y_LIST, Y_MAP } y
 
 lle_config_pos y_pos(const yaml_node_t *n);
 ykind y_kind(const yaml_node_t *n);
-const char *y_text(const yaml_node_t *n);  /* scalar text, NULL for collections */
-bool y_bool(const yaml_node_t *n);         /* value of a Y_BOOL scalar */
+const char *y_text(const yaml_node_t *n); /* scalar text, NULL for collections */
+bool y_bool(const yaml_node_t *n);        /* value of a Y_BOOL scalar */
 /* "a list", "a mapping", "null", "true", "5", "'text'" (shortened). */
 void y_describe(const yaml_node_t *n, char *buf, size_t size);
 /* Parse `len` bytes; on a syntax error fills *pos and msg and returns false. */
@@ -123,7 +123,7 @@ void cfg_parse_section(load_ctx *x, const char *section, const yaml_node_t *map,
                        lle_config_experiment *e, const char *const *extra_keys);
 /* Campaign keys of the root mapping: returns true when `key` was one. */
 bool cfg_parse_campaign_key(load_ctx *x, const char *key, yaml_node_t *knode, yaml_node_t *vnode);
-extern const char *const CFG_CAMPAIGN_KEYS[];      /* NULL-terminated */
+extern const char *const CFG_CAMPAIGN_KEYS[]; /* NULL-terminated */
 
 /* ---- rules (rules.c) ---- */
 /* Validate the whole campaign: base experiment, entries, axes, combinations. */
@@ -131,10 +131,10 @@ void cfg_check_campaign(lle_config *c);
 
 /* ---- emitting (emit.c) ---- */
 typedef struct emit_opts {
-    bool all_fields;          /* every field (show) or only the set ones */
-    bool mark_defaults;       /* "# default" after unset fields */
+    bool all_fields;             /* every field (show) or only the set ones */
+    bool mark_defaults;          /* "# default" after unset fields */
     const char *const *comments; /* per field trailing comment, or NULL */
-    int indent;               /* spaces before section names */
+    int indent;                  /* spaces before section names */
 } emit_opts;
 
 /* The sections of `e` as YAML block mappings. */

@@ -195,7 +195,7 @@ const char *cfg_did_you_mean(const char *word, const char *const *candidates)
         return best;
     for (size_t i = 0; len >= 3 && candidates[i] != NULL; i++)
         if (strncasecmp(candidates[i], word, len) == 0)
-            return candidates[i];  /* a prefix: "tinyllama" -> "tinyllama-1.1b" */
+            return candidates[i]; /* a prefix: "tinyllama" -> "tinyllama-1.1b" */
     return NULL;
 }
 
@@ -213,18 +213,30 @@ void lle_config_free(lle_config *c)
     free(c);
 }
 
-const char *lle_config_name(const lle_config *c) { return c->name; }
+const char *lle_config_name(const lle_config *c)
+{
+    return c->name;
+}
 
-size_t lle_config_diag_count(const lle_config *c) { return c->n_diags; }
+size_t lle_config_diag_count(const lle_config *c)
+{
+    return c->n_diags;
+}
 
 const lle_config_diag *lle_config_diag_at(const lle_config *c, size_t i)
 {
     return i < c->n_diags ? &c->diags[i] : NULL;
 }
 
-size_t lle_config_error_count(const lle_config *c) { return c->n_errors; }
+size_t lle_config_error_count(const lle_config *c)
+{
+    return c->n_errors;
+}
 
-const lle_campaign *lle_config_campaign(const lle_config *c) { return &c->campaign; }
+const lle_campaign *lle_config_campaign(const lle_config *c)
+{
+    return &c->campaign;
+}
 
 char *lle_config_diag_text(const lle_config *c)
 {

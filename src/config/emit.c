@@ -184,7 +184,7 @@ static cJSON *value_json(const lle_config_value *v)
         return v->s != NULL ? cJSON_CreateString(v->s) : cJSON_CreateNull();
     if (t == LLE_CONFIG_AUTO_BOOL)
         return cJSON_CreateString(v->i < 0 ? "auto" : v->i ? "on" : "off");
-    cfg_value_yaml(&b, v);  /* numbers, booleans and number lists are valid JSON as written */
+    cfg_value_yaml(&b, v); /* numbers, booleans and number lists are valid JSON as written */
     raw = sb_take(&b);
     j = cJSON_CreateRaw(raw != NULL ? raw : "null");
     free(raw);

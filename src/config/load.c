@@ -36,16 +36,15 @@ static bool in_list(const char *key, const char *const *list)
     return false;
 }
 
-static void unknown_field(load_ctx *x, const char *section, const char *key, const yaml_node_t *k,
-                          const char *path)
+static void unknown_field(load_ctx *x, const char *section, const char *key, const yaml_node_t *k, const char *path)
 {
     const char *names[LLE_CONFIG_MAX_FIELDS + 1], *near;
     size_t n = 0;
     int other = lle_config_field_find(key);
 
     if (other >= 0) {
-        cfg_diag(x->c, LLE_CONFIG_ERROR, y_pos(k), path, "unknown key in %s; %s belongs in section %s", section,
-                 key, lle_config_field_at((size_t)other)->section);
+        cfg_diag(x->c, LLE_CONFIG_ERROR, y_pos(k), path, "unknown key in %s; %s belongs in section %s", section, key,
+                 lle_config_field_at((size_t)other)->section);
         return;
     }
     for (size_t i = 0; i < lle_config_field_count(); i++)
@@ -86,7 +85,7 @@ static void section_pair(void *user, const char *key, yaml_node_t *k, yaml_node_
         return;
     }
     if (!cfg_parse_value(w->x->c, fi, v, w->x->doc, path, &val)) {
-        w->e->pos[fi] = y_pos(k);  /* given but invalid: rules know it was there */
+        w->e->pos[fi] = y_pos(k); /* given but invalid: rules know it was there */
         return;
     }
     lle_config_value_apply(&val, w->e);
@@ -199,8 +198,8 @@ static void parse_version(load_ctx *x, const yaml_node_t *v)
     if (y_kind(v) == Y_INT && strcmp(y_text(v), "1") == 0)
         return;
     y_describe(v, found, sizeof found);
-    cfg_diag(x->c, LLE_CONFIG_ERROR, y_pos(v), "version", "expected %d, found %s%s", LLE_CONFIG_FORMAT_VERSION,
-             found, y_kind(v) == Y_INT ? " (written for a newer llm-efficiency?)" : "");
+    cfg_diag(x->c, LLE_CONFIG_ERROR, y_pos(v), "version", "expected %d, found %s%s", LLE_CONFIG_FORMAT_VERSION, found,
+             y_kind(v) == Y_INT ? " (written for a newer llm-efficiency?)" : "");
 }
 
 static void unknown_root(load_ctx *x, const char *key, const yaml_node_t *k)
@@ -224,7 +223,7 @@ static void root_pair(void *user, const char *key, yaml_node_t *k, yaml_node_t *
     lle_campaign *cp = &w->x->c->campaign;
 
     if (strcmp(key, "suite") == 0)
-        return;  /* read first, in parse_suite() */
+        return; /* read first, in parse_suite() */
     if (strcmp(key, "version") == 0) {
         parse_version(w->x, v);
     } else if (strcmp(key, "name") == 0) {
@@ -238,7 +237,8 @@ static void root_pair(void *user, const char *key, yaml_node_t *k, yaml_node_t *
         if (cp->suite != LLE_SUITE_SINGLE && !w->x->c->suite_invalid) {
             cfg_diag(w->x->c, LLE_CONFIG_ERROR, y_pos(k), key,
                      "expected the experiment's sections under `experiment:` in a campaign (suite: %s), found %s at "
-                     "the top level", lle_suite_name(cp->suite), key);
+                     "the top level",
+                     lle_suite_name(cp->suite), key);
             return;
         }
         if (!w->top_sections)
@@ -294,7 +294,8 @@ static void parse_root(load_ctx *x)
         (y_map_get(x->doc, root, "batching_options") != NULL || y_map_get(x->doc, root, "decoder_config") != NULL)) {
         cfg_diag(x->c, LLE_CONFIG_ERROR, y_pos(root), "",
                  "expected an llm-efficiency config, found a thesis-tool config (model_name, batching_options, ...): "
-                 "convert it with `llm-efficiency config migrate %s`", x->c->name);
+                 "convert it with `llm-efficiency config migrate %s`",
+                 x->c->name);
         x->c->no_root = true;
         return;
     }
@@ -337,8 +338,9 @@ static lle_status finish(lle_config *c, lle_error *err)
     if (d == NULL)
         return LLE_OK;
     if (c->n_errors > 1)
-        return lle_fail(err, c->yaml_failed ? LLE_ERR_FORMAT : LLE_ERR_INVALID, "%s:%d:%d: %s: %s (and %zu more errors)",
-                        c->name, d->pos.line, d->pos.column, d->path, d->message, c->n_errors - 1);
+        return lle_fail(err, c->yaml_failed ? LLE_ERR_FORMAT : LLE_ERR_INVALID,
+                        "%s:%d:%d: %s: %s (and %zu more errors)", c->name, d->pos.line, d->pos.column, d->path,
+                        d->message, c->n_errors - 1);
     return lle_fail(err, c->yaml_failed ? LLE_ERR_FORMAT : LLE_ERR_INVALID, "%s:%d:%d: %s: %s", c->name, d->pos.line,
                     d->pos.column, d->path, d->message);
 }

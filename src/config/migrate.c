@@ -268,8 +268,8 @@ static lle_status read_legacy(mig *m, const char *path, yaml_document_t *doc, ll
     m->doc = doc;
     m->root = yaml_document_get_root_node(doc);
     if (y_kind(m->root) != Y_MAP)
-        return lle_fail(err, LLE_ERR_FORMAT, "%s: expected a JSON object (a thesis-tool config dict), found %s",
-                        path, m->root == NULL ? "nothing" : "another value");
+        return lle_fail(err, LLE_ERR_FORMAT, "%s: expected a JSON object (a thesis-tool config dict), found %s", path,
+                        m->root == NULL ? "nothing" : "another value");
     return LLE_OK;
 }
 
@@ -320,8 +320,7 @@ lle_status lle_config_migrate(const char *legacy_path, const lle_migrate_opts *o
     *yaml_out = NULL;
     *report = NULL;
     memset(&doc, 0, sizeof doc);
-    if (m == NULL || (m->arena = calloc(1, sizeof *m->arena)) == NULL ||
-        (m->rep = calloc(1, sizeof *m->rep)) == NULL) {
+    if (m == NULL || (m->arena = calloc(1, sizeof *m->arena)) == NULL || (m->rep = calloc(1, sizeof *m->rep)) == NULL) {
         st = lle_fail(err, LLE_ERR_NOMEM, "out of memory");
         goto cleanup;
     }

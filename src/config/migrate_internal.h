@@ -10,17 +10,17 @@
 #include "config/config_internal.h"
 
 typedef struct mig {
-    lle_config *arena;          /* strings and comments */
+    lle_config *arena; /* strings and comments */
     yaml_document_t *doc;
     yaml_node_t *root;
     const lle_migrate_opts *opts;
     lle_migrate_report *rep;
     size_t cap_items;
-    lle_config_experiment e;    /* the result */
+    lle_config_experiment e; /* the result */
     const char *comments[LLE_CONFIG_MAX_FIELDS];
     const char *name, *description;
-    const char *stem;           /* legacy file name without directory and extension */
-    bool fatal;                 /* no model could be chosen */
+    const char *stem; /* legacy file name without directory and extension */
+    bool fatal;       /* no model could be chosen */
     bool oom;
 } mig;
 

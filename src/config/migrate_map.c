@@ -17,15 +17,39 @@
 #include "config/migrate_internal.h"
 #include "lle/model.h"
 
-const char *const MIG_KNOWN_KEYS[] = {
-    "config_name", "suite", "controlled_variation", "scenario_info", "cycle_id", "model_name",
-    "is_encoder_decoder", "task_type", "inference_type", "gpu_list", "backend", "save_outputs",
-    "max_input_tokens", "max_output_tokens", "min_output_tokens", "num_input_prompts", "decode_token_to_text",
-    "num_processes", "batching_options", "sharding_config", "query_rate", "latency_simulation", "decoder_config",
-    "decoder_temperature", "fp_precision", "quantization_config", "quantisation", NULL};
+const char *const MIG_KNOWN_KEYS[] = {"config_name",
+                                      "suite",
+                                      "controlled_variation",
+                                      "scenario_info",
+                                      "cycle_id",
+                                      "model_name",
+                                      "is_encoder_decoder",
+                                      "task_type",
+                                      "inference_type",
+                                      "gpu_list",
+                                      "backend",
+                                      "save_outputs",
+                                      "max_input_tokens",
+                                      "max_output_tokens",
+                                      "min_output_tokens",
+                                      "num_input_prompts",
+                                      "decode_token_to_text",
+                                      "num_processes",
+                                      "batching_options",
+                                      "sharding_config",
+                                      "query_rate",
+                                      "latency_simulation",
+                                      "decoder_config",
+                                      "decoder_temperature",
+                                      "fp_precision",
+                                      "quantization_config",
+                                      "quantisation",
+                                      NULL};
 
 /* Hugging Face model ids with a synthesis preset of the same architecture. */
-static const struct { const char *hf, *preset; } MODELS[] = {
+static const struct {
+    const char *hf, *preset;
+} MODELS[] = {
     {"TinyLlama/TinyLlama-1.1B-Chat-v1.0", "tinyllama-1.1b"},
     {"TinyLlama/TinyLlama_v1.1", "tinyllama-1.1b"},
     {"meta-llama/Llama-3.2-1B", "llama-3.2-1b"},
@@ -91,7 +115,8 @@ static void map_meta(mig *m, const char *file_stem)
     snprintf(desc, sizeof desc, "thesis-tool config %s%s%s%s%s%s", name != NULL ? name : file_stem,
              scen ? ", scenario " : "", scen ? scen : "",
              mig_bool(m, "scenario_info.realistic", &realistic) != MIG_OK ? ""
-             : realistic ? " (realistic)" : " (not realistic)",
+             : realistic                                                  ? " (realistic)"
+                                                                          : " (not realistic)",
              suite ? ", suite " : "", suite ? suite : "");
     m->description = cfg_strdup(m->arena, desc);
 }
@@ -108,8 +133,8 @@ static void map_model_name(mig *m)
         mig_set_str(m, "preset", MODELS[i].preset, "model_name");
         mig_item(m, LLE_MIGRATE_NOTE, "model_name",
                  "'%s' -> preset %s: the same architecture with synthesised (seeded random) weights, so speed, "
-                 "memory and energy match the published model's shapes, not its text (docs/models.md)", hf,
-                 MODELS[i].preset);
+                 "memory and energy match the published model's shapes, not its text (docs/models.md)",
+                 hf, MODELS[i].preset);
         return;
     }
     m->fatal = true;
@@ -205,8 +230,8 @@ static void map_precision(mig *m)
         mig_set_str(m, "preset_type", l8 ? "q8_0" : "q4_k_m", l8 ? k8 : k4);
         mig_item(m, LLE_MIGRATE_NOTE, l8 ? k8 : k4,
                  "bitsandbytes %s -> GGUF %s (a different quantisation scheme of similar size); fp_precision %s was "
-                 "the compute type of the quantised layers and is not used", l8 ? "8-bit (LLM.int8)" : "4-bit (NF4)",
-                 l8 ? "Q8_0" : "Q4_K_M", fp ? fp : "?");
+                 "the compute type of the quantised layers and is not used",
+                 l8 ? "8-bit (LLM.int8)" : "4-bit (NF4)", l8 ? "Q8_0" : "Q4_K_M", fp ? fp : "?");
         return;
     }
     if (type != NULL)
@@ -256,7 +281,7 @@ static void map_tokens(mig *m)
     map_count(m, "num_input_prompts", "prompts", 1, 10000000);
     mx = m->e.run.max_output_tokens;
     if (smin == MIG_OK && mn == mx)
-        return;  /* exact lengths: ignore_eos (default true) */
+        return; /* exact lengths: ignore_eos (default true) */
     if (smin == MIG_OK && mn > 0 && mn < mx) {
         mig_set_bool(m, "ignore_eos", false, "min_output_tokens < max_output_tokens");
         mig_set_int(m, "min_output_tokens", (long long)mn, "min_output_tokens");
@@ -274,10 +299,15 @@ static void map_tokens(mig *m)
 /* ---- batching ---- */
 static void map_batching(mig *m)
 {
-    static const char *const keys[] = {"batch_size___fixed_batching", "fixed_max_batch_size", "adaptive_batching",
-                                       "adaptive_max_tokens", "max_batch_size___adaptive_batching", NULL};
+    static const char *const keys[] = {"batch_size___fixed_batching",
+                                       "fixed_max_batch_size",
+                                       "adaptive_batching",
+                                       "adaptive_max_tokens",
+                                       "max_batch_size___adaptive_batching",
+                                       NULL};
     const char *bs = mig_get(m, "batching_options.batch_size___fixed_batching")
-                         ? "batching_options.batch_size___fixed_batching" : "batching_options.fixed_max_batch_size";
+                         ? "batching_options.batch_size___fixed_batching"
+                         : "batching_options.fixed_max_batch_size";
     bool adaptive = false;
     double budget = 0;
     int per_seq = m->e.run.max_input_tokens + m->e.run.max_output_tokens;
@@ -322,7 +352,8 @@ static void map_sampling(mig *m, double t, bool use_k, bool use_p, const char *t
     if (use_k && mig_number(m, "decoder_config.decoder_top_k", &k) == MIG_OK && k > 0)
         map_count(m, "decoder_config.decoder_top_k", "top_k", 0, 1000000);
     else if (use_k && !use_p)
-        mig_item(m, LLE_MIGRATE_INVALID, "decoder_config.decoding_mode", "top_k without a decoder_top_k > 0; top_k "
+        mig_item(m, LLE_MIGRATE_INVALID, "decoder_config.decoding_mode",
+                 "top_k without a decoder_top_k > 0; top_k "
                  "stays off");
     if (use_p && mig_number(m, "decoder_config.decoder_top_p", &p) == MIG_OK && p > 0 && p < 1)
         mig_set_num(m, "top_p", p, "decoder_config.decoder_top_p");
@@ -338,7 +369,8 @@ static void map_decoding(mig *m)
 {
     static const char *const keys[] = {"decoding_mode", "decoder_temperature", "decoder_top_k", "decoder_top_p", NULL};
     const char *mode = NULL, *tkey = mig_get(m, "decoder_config.decoder_temperature")
-                                         ? "decoder_config.decoder_temperature" : "decoder_temperature";
+                                         ? "decoder_config.decoder_temperature"
+                                         : "decoder_temperature";
     double t = 0;
     bool has_t = mig_number(m, tkey, &t) == MIG_OK;
 
@@ -349,18 +381,21 @@ static void map_decoding(mig *m)
 
     mig_string(m, "decoder_config.decoding_mode", &mode);
     if (mode != NULL && strcmp(mode, "greedy") != 0 && strcmp(mode, "top_k") != 0 && strcmp(mode, "top_p") != 0) {
-        mig_item(m, LLE_MIGRATE_INVALID, "decoder_config.decoding_mode", "unknown '%s' (greedy, top_k, top_p); "
-                 "decoded from decoder_temperature", mode);
+        mig_item(m, LLE_MIGRATE_INVALID, "decoder_config.decoding_mode",
+                 "unknown '%s' (greedy, top_k, top_p); "
+                 "decoded from decoder_temperature",
+                 mode);
         mode = NULL;
     }
     if ((mode != NULL && strcmp(mode, "greedy") == 0) || !has_t || t <= 0) {
         if (mode != NULL && strcmp(mode, "greedy") == 0 && has_t && t > 0)
             mig_item(m, LLE_MIGRATE_INVALID, "decoder_config.decoding_mode",
                      "greedy contradicts %s %g (the thesis tool's generate() call at commit 5bc5c05 sampled "
-                     "whenever the temperature was > 0); migrated as greedy: set decoding.temperature to sample", tkey, t);
+                     "whenever the temperature was > 0); migrated as greedy: set decoding.temperature to sample",
+                     tkey, t);
         else if (mode != NULL && strcmp(mode, "greedy") != 0)
-            mig_item(m, LLE_MIGRATE_INVALID, "decoder_config.decoding_mode",
-                     "%s needs %s > 0; migrated as greedy", mode, tkey);
+            mig_item(m, LLE_MIGRATE_INVALID, "decoder_config.decoding_mode", "%s needs %s > 0; migrated as greedy",
+                     mode, tkey);
         mig_set_num(m, "temperature", 0, mode != NULL ? "decoder_config.decoding_mode" : tkey);
         ignored_sampling(m, "decoder_config.decoder_top_k", "greedy decoding");
         ignored_sampling(m, "decoder_config.decoder_top_p", "greedy decoding");
@@ -374,8 +409,8 @@ static void map_decoding(mig *m)
 /* ---- latency simulation ---- */
 static void map_latency(mig *m)
 {
-    static const char *const keys[] = {"simulate", "delay_min", "delay_max", "simulate_burst", "burst_interval",
-                                       "burst_size", NULL};
+    static const char *const keys[] = {"simulate",       "delay_min",  "delay_max", "simulate_burst",
+                                       "burst_interval", "burst_size", NULL};
     bool sim = false, burst = false;
     double lo = 0, hi = 0, iv = 0, n = 0;
     bool have = mig_number(m, "latency_simulation.delay_min", &lo) == MIG_OK &&
@@ -388,7 +423,8 @@ static void map_latency(mig *m)
                  sim ? "; traffic left at none: fix the delays, then set simulation.traffic: uniform"
                      : " (unused: simulate is false)");
     if (sim && have && lo <= hi && (lo < 0 || hi > 86400))
-        mig_item(m, LLE_MIGRATE_INVALID, "latency_simulation.delay_max", "delays must lie in [0, 86400] s; traffic "
+        mig_item(m, LLE_MIGRATE_INVALID, "latency_simulation.delay_max",
+                 "delays must lie in [0, 86400] s; traffic "
                  "left at none");
     if (sim && have && lo <= hi && lo >= 0 && hi <= 86400) {
         mig_set_str(m, "traffic", "uniform", "latency_simulation.simulate");
@@ -403,7 +439,8 @@ static void map_latency(mig *m)
         mig_number(m, "latency_simulation.burst_size", &n);
         mig_item(m, LLE_MIGRATE_UNMAPPED, "latency_simulation.simulate_burst",
                  "the thesis tool paused %g s after every %g batches; our burst traffic (N requests arriving every S "
-                 "s) is a different arrival process, so it is not applied", iv, n);
+                 "s) is a different arrival process, so it is not applied",
+                 iv, n);
     }
     unknown_subkeys(m, "latency_simulation", keys);
 }
@@ -418,8 +455,10 @@ static void map_unmapped(mig *m)
 
     if (mig_get(m, "gpu_list") != NULL) {
         value_text(m, "gpu_list", v, sizeof v);
-        mig_item(m, LLE_MIGRATE_UNMAPPED, "gpu_list", "%s: devices are chosen with engine.n_gpu_layers and "
-                 "engine.main_gpu on a GPU build of llama.cpp; not carried over", v);
+        mig_item(m, LLE_MIGRATE_UNMAPPED, "gpu_list",
+                 "%s: devices are chosen with engine.n_gpu_layers and "
+                 "engine.main_gpu on a GPU build of llama.cpp; not carried over",
+                 v);
     }
     if (mig_number(m, "num_processes", &np) == MIG_OK && np > 1)
         mig_item(m, LLE_MIGRATE_UNMAPPED, "num_processes",
@@ -438,7 +477,8 @@ static void map_unmapped(mig *m)
     if (mig_number(m, "query_rate", &np) == MIG_OK)
         mig_item(m, LLE_MIGRATE_UNMAPPED, "query_rate",
                  "%g was recorded but not used by the thesis tool's inference loop; for timed arrivals use "
-                 "simulation.traffic: poisson with rate_per_s", np);
+                 "simulation.traffic: poisson with rate_per_s",
+                 np);
     if (mig_bool(m, "is_encoder_decoder", &b) == MIG_OK && b)
         mig_item(m, LLE_MIGRATE_UNMAPPED, "is_encoder_decoder", "encoder-decoder models are not supported");
     if (mig_string(m, "task_type", &s) == MIG_OK && strcmp(s, "text_generation") != 0)

@@ -15,22 +15,25 @@
 #include "config/config_internal.h"
 #include "lle/model.h"
 
-#define MAX_GRID_COMBOS 100000
+#define MAX_GRID_COMBOS  100000
 #define MAX_GRID_REPORTS 10
 
 typedef struct rule_ctx {
     lle_config *c;
     const lle_config_experiment *e;
-    const lle_run_config *r;     /* e->run with the decoding preset expanded */
-    const bool *only;            /* report only rules touching these fields (NULL: all) */
-    const char *prefix;          /* path prefix: "", "experiment.", "scenarios[1].", "grid." */
-    bool short_names;            /* path is prefix + field name (axes, include), not section.field */
-    const char *msg_prefix;      /* "with top_k = 50: " */
-    bool skip_model_presence;    /* the model comes from a `models:` list */
+    const lle_run_config *r;  /* e->run with the decoding preset expanded */
+    const bool *only;         /* report only rules touching these fields (NULL: all) */
+    const char *prefix;       /* path prefix: "", "experiment.", "scenarios[1].", "grid." */
+    bool short_names;         /* path is prefix + field name (axes, include), not section.field */
+    const char *msg_prefix;   /* "with top_k = 50: " */
+    bool skip_model_presence; /* the model comes from a `models:` list */
     size_t n_errors;
 } rule_ctx;
 
-static int F(const char *name) { return lle_config_field_find(name); }
+static int F(const char *name)
+{
+    return lle_config_field_find(name);
+}
 
 /* Report a rule about fields `inv` (-1 terminated; inv[0] names the path). */
 static void fail(rule_ctx *x, lle_config_severity sev, const int *inv, const char *fmt, ...)
@@ -106,11 +109,13 @@ static void check_model(rule_ctx *x)
     if (info != NULL && lle_model_inspect(r->model_path, info, NULL) == LLE_OK)
         fail(x, LLE_CONFIG_ERROR, INV(pt, mp),
              "conflicts with model_path: the file's weights are %s, which is the precision of the run; preset_type "
-             "'%s' applies only to a preset (remove it)", info->file_type, r->preset_type);
+             "'%s' applies only to a preset (remove it)",
+             info->file_type, r->preset_type);
     else
         fail(x, LLE_CONFIG_ERROR, INV(pt, mp),
              "conflicts with model_path: a GGUF file's own weight type is the precision of the run; preset_type "
-             "'%s' applies only to a preset (remove it)", r->preset_type);
+             "'%s' applies only to a preset (remove it)",
+             r->preset_type);
     free(info);
 }
 
@@ -177,8 +182,8 @@ static void check_preset_conflicts(rule_ctx *x)
         free(ta);
         free(tb);
         fail(x, LLE_CONFIG_ERROR, INV(fi, F("decoding_preset")),
-             "conflicts with decoding_preset '%s', which sets %s %s; found %s (remove one)",
-             x->e->run.decoding_preset, fields[i], a, b);
+             "conflicts with decoding_preset '%s', which sets %s %s; found %s (remove one)", x->e->run.decoding_preset,
+             fields[i], a, b);
     }
 }
 
@@ -281,8 +286,8 @@ static void run_rules(rule_ctx *x, bool warnings, bool last_resort)
     if (warnings)
         check_warnings(x);
     if (last_resort && x->c->n_errors == 0 && !x->skip_model_presence && lle_run_config_validate(&r, &err) != LLE_OK)
-        cfg_diag(x->c, LLE_CONFIG_ERROR, (lle_config_pos){1, 1}, x->prefix[0] ? "experiment" : "(experiment)",
-                 "%s%s", x->msg_prefix, err.msg);
+        cfg_diag(x->c, LLE_CONFIG_ERROR, (lle_config_pos){1, 1}, x->prefix[0] ? "experiment" : "(experiment)", "%s%s",
+                 x->msg_prefix, err.msg);
     x->r = NULL;
 }
 
@@ -299,8 +304,7 @@ static void unset_field(lle_config_experiment *e, int fi)
     e->pos[fi] = (lle_config_pos){0, 0};
 }
 
-void lle_config_merge(const lle_config_experiment *base, const lle_config_experiment *over,
-                      lle_config_experiment *out)
+void lle_config_merge(const lle_config_experiment *base, const lle_config_experiment *over, lle_config_experiment *out)
 {
     static const char *const sampling[] = {"temperature", "top_k", "top_p", "min_p", "repeat_penalty", NULL};
     int mp = F("model_path"), pr = F("preset"), pt = F("preset_type");
@@ -507,7 +511,8 @@ static void check_grid(lle_config *c)
                  "%zu invalid combinations in all (the first %d are listed); drop them with exclude:", bad,
                  MAX_GRID_REPORTS);
     if (total > 0 && total <= MAX_GRID_COMBOS && kept == 0 && cp->n_grid > 0)
-        cfg_diag(c, LLE_CONFIG_ERROR, cp->grid[0].pos, "grid", "expected at least one combination, found every one "
+        cfg_diag(c, LLE_CONFIG_ERROR, cp->grid[0].pos, "grid",
+                 "expected at least one combination, found every one "
                  "excluded");
     free(idx);
     free(one);
@@ -528,8 +533,8 @@ static void check_required(lle_config *c)
 void cfg_check_campaign(lle_config *c)
 {
     const lle_campaign *cp = &c->campaign;
-    rule_ctx x = {c, &cp->experiment, NULL, NULL, cp->suite == LLE_SUITE_SINGLE ? "" : "experiment.", false, "",
-                  cp->n_models > 0, 0};
+    rule_ctx x = {c,  &cp->experiment,  NULL, NULL, cp->suite == LLE_SUITE_SINGLE ? "" : "experiment.", false,
+                  "", cp->n_models > 0, 0};
 
     check_required(c);
     /* a campaign's variants may make a base field take effect: no warnings on the base */

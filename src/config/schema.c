@@ -10,7 +10,7 @@
 #include "config/config_internal.h"
 
 #define OFF(m) offsetof(lle_run_config, m)
-#define BIG 16777216.0
+#define BIG    16777216.0
 
 /* name, section, type, flag, choices, min, max, min_open, max_open, default, help, offset */
 static const lle_config_field FIELDS[] = {
@@ -22,8 +22,8 @@ static const lle_config_field FIELDS[] = {
      "weight type of the preset model (f32, f16, bf16, q8_0, q4_k_m, ...); only with preset", OFF(preset_type)},
     {"cache_dir", "model", LLE_CONFIG_PATH, "", NULL, 0, 0, false, false, "$LLE_CACHE_DIR or XDG cache",
      "where synthesised preset models are cached", OFF(cache_dir)},
-    {"kv_type", "engine", LLE_CONFIG_ENUM, "--kv-type", "f32|f16|bf16|q8_0|q5_1|q5_0|q4_1|q4_0|iq4_nl", 0, 0,
-     false, false, "f16", "KV cache type for K and V; a quantised V cache needs flash attention", OFF(kv_type)},
+    {"kv_type", "engine", LLE_CONFIG_ENUM, "--kv-type", "f32|f16|bf16|q8_0|q5_1|q5_0|q4_1|q4_0|iq4_nl", 0, 0, false,
+     false, "f16", "KV cache type for K and V; a quantised V cache needs flash attention", OFF(kv_type)},
     {"flash_attn", "engine", LLE_CONFIG_AUTO_BOOL, "--flash-attn", "auto|on|off", 0, 0, false, false, "auto",
      "llama.cpp flash attention", OFF(flash_attn)},
     {"n_ctx", "engine", LLE_CONFIG_INT, "--ctx", NULL, 0, BIG, false, false, "0 (batch × (input + output))",
@@ -51,8 +51,8 @@ static const lle_config_field FIELDS[] = {
      OFF(adaptive_tokens)},
     {"adaptive_max_batch", "batching", LLE_CONFIG_INT, "--adaptive-max-batch", NULL, 1, 4096, false, false, "100",
      "most prompts in one adaptive batch", OFF(adaptive_max_batch)},
-    {"decoding_preset", "decoding", LLE_CONFIG_ENUM, "--decoding-preset", "deterministic|standard|creative|factual",
-     0, 0, false, false, "—", "sets temperature, top_k, top_p, min_p and repeat_penalty", OFF(decoding_preset)},
+    {"decoding_preset", "decoding", LLE_CONFIG_ENUM, "--decoding-preset", "deterministic|standard|creative|factual", 0,
+     0, false, false, "—", "sets temperature, top_k, top_p, min_p and repeat_penalty", OFF(decoding_preset)},
     {"temperature", "decoding", LLE_CONFIG_FLOAT, "--temperature", NULL, 0, 100, false, false, "0 (greedy)",
      "sampling temperature; 0 = greedy (argmax)", OFF(temperature)},
     {"top_k", "decoding", LLE_CONFIG_INT, "--top-k", NULL, 0, 1000000, false, false, "0 (off)",
@@ -75,22 +75,22 @@ static const lle_config_field FIELDS[] = {
      "number of requests (a prompt file is cycled when shorter)", OFF(n_prompts)},
     {"prompt_file", "workload", LLE_CONFIG_PATH, "--prompt-file", NULL, 0, 0, false, false, "— (synthetic)",
      "JSONL or ShareGPT JSON prompts (relative to the config file)", OFF(prompt_file)},
-    {"prompt_format", "workload", LLE_CONFIG_ENUM, "--prompt-format", "auto|jsonl|sharegpt", 0, 0, false, false,
-     "auto", "format of prompt_file", OFF(prompt_format)},
-    {"prompt_order", "workload", LLE_CONFIG_ENUM, "--prompt-order", "as_given|sorted|shuffled", 0, 0, false,
-     false, "as_given", "order of the prompts (sorted: shortest first; shuffled: seeded)", OFF(prompt_order)},
+    {"prompt_format", "workload", LLE_CONFIG_ENUM, "--prompt-format", "auto|jsonl|sharegpt", 0, 0, false, false, "auto",
+     "format of prompt_file", OFF(prompt_format)},
+    {"prompt_order", "workload", LLE_CONFIG_ENUM, "--prompt-order", "as_given|sorted|shuffled", 0, 0, false, false,
+     "as_given", "order of the prompts (sorted: shortest first; shuffled: seeded)", OFF(prompt_order)},
     {"max_input_tokens", "workload", LLE_CONFIG_INT, "--max-input-tokens", NULL, 1, BIG, false, false, "128",
      "prompts are cut to this many tokens; synthetic prompts have exactly this many", OFF(max_input_tokens)},
-    {"min_input_tokens", "workload", LLE_CONFIG_INT, "--min-input-tokens", NULL, 0, BIG, false, false,
-     "0 (fixed)", "synthetic prompt lengths uniform in [min, max]; 0 = all max_input_tokens", OFF(min_input_tokens)},
+    {"min_input_tokens", "workload", LLE_CONFIG_INT, "--min-input-tokens", NULL, 0, BIG, false, false, "0 (fixed)",
+     "synthetic prompt lengths uniform in [min, max]; 0 = all max_input_tokens", OFF(min_input_tokens)},
     {"max_output_tokens", "workload", LLE_CONFIG_INT, "--max-output-tokens", NULL, 1, BIG, false, false, "64",
      "tokens generated per prompt", OFF(max_output_tokens)},
     {"warmup", "workload", LLE_CONFIG_INT, "--warmup", NULL, 0, 1000, false, false, "1",
      "unmeasured batches before the measured window", OFF(warmup)},
     {"repeat", "workload", LLE_CONFIG_INT, "--repeat", NULL, 1, 100000, false, false, "1",
      "measured passes over the prompts", OFF(repeat)},
-    {"traffic", "simulation", LLE_CONFIG_ENUM, "--traffic", "none|constant|uniform|burst|poisson", 0, 0, false,
-     false, "none", "arrival pattern (docs/metrics.md)", OFF(traffic)},
+    {"traffic", "simulation", LLE_CONFIG_ENUM, "--traffic", "none|constant|uniform|burst|poisson", 0, 0, false, false,
+     "none", "arrival pattern (docs/metrics.md)", OFF(traffic)},
     {"delay_s", "simulation", LLE_CONFIG_DOUBLE, "--delay", NULL, 0, 86400, false, false, "0",
      "constant: idle seconds between batches", OFF(delay_s)},
     {"delay_min_s", "simulation", LLE_CONFIG_DOUBLE, "--delay-min", NULL, 0, 86400, false, false, "0",
@@ -105,8 +105,8 @@ static const lle_config_field FIELDS[] = {
      "poisson: mean arrivals per second", OFF(rate)},
     {"flops", "engine", LLE_CONFIG_BOOL, "--no-flops", NULL, 0, 0, false, false, "true",
      "count model and executed FLOPs (docs/flops.md)", OFF(flops)},
-    {"peak_flops_per_s", "engine", LLE_CONFIG_DOUBLE, "--peak-flops", NULL, 0, 1e20, false, false,
-     "0 (calibrated)", "peak FLOP/s for MFU; 0: the `devices --calibrate` figure", OFF(peak_flops_per_s)},
+    {"peak_flops_per_s", "engine", LLE_CONFIG_DOUBLE, "--peak-flops", NULL, 0, 1e20, false, false, "0 (calibrated)",
+     "peak FLOP/s for MFU; 0: the `devices --calibrate` figure", OFF(peak_flops_per_s)},
     {"peak_bandwidth_bytes_per_s", "engine", LLE_CONFIG_DOUBLE, "--peak-bandwidth", NULL, 0, 1e16, false, false,
      "0 (calibrated)", "peak memory bandwidth for MBU; 0: the `devices --calibrate` figure",
      OFF(peak_bandwidth_bytes_per_s)},
@@ -133,8 +133,8 @@ static const lle_config_field FIELDS[] = {
 #define N_FIELDS (sizeof FIELDS / sizeof FIELDS[0])
 _Static_assert(N_FIELDS <= LLE_CONFIG_MAX_FIELDS, "raise LLE_CONFIG_MAX_FIELDS");
 
-const char *const CFG_SECTIONS[] = {"model", "engine", "batching", "decoding", "workload", "simulation", "energy",
-                                    NULL};
+const char *const CFG_SECTIONS[] = {"model",    "engine",     "batching", "decoding",
+                                    "workload", "simulation", "energy",   NULL};
 
 static const char *const SECTION_HELP[] = {
     "the model: a GGUF file or a synthesised preset",
@@ -146,9 +146,15 @@ static const char *const SECTION_HELP[] = {
     "energy measurement, idle baseline and carbon",
 };
 
-size_t lle_config_field_count(void) { return N_FIELDS; }
+size_t lle_config_field_count(void)
+{
+    return N_FIELDS;
+}
 
-const lle_config_field *lle_config_field_at(size_t i) { return i < N_FIELDS ? &FIELDS[i] : NULL; }
+const lle_config_field *lle_config_field_at(size_t i)
+{
+    return i < N_FIELDS ? &FIELDS[i] : NULL;
+}
 
 int lle_config_field_find(const char *name)
 {
@@ -219,20 +225,28 @@ void cfg_expected(const lle_config_field *f, char *buf, size_t size)
     fmt_bound(lo, sizeof lo, f->min);
     fmt_bound(hi, sizeof hi, f->max);
     switch (f->type) {
-    case LLE_CONFIG_STRING: snprintf(buf, size, "text"); break;
-    case LLE_CONFIG_PATH: snprintf(buf, size, "a file path"); break;
+    case LLE_CONFIG_STRING:
+        snprintf(buf, size, "text");
+        break;
+    case LLE_CONFIG_PATH:
+        snprintf(buf, size, "a file path");
+        break;
     case LLE_CONFIG_ENUM:
     case LLE_CONFIG_AUTO_BOOL:
         choices_text(f->choices, ch, sizeof ch);
         snprintf(buf, size, "one of %s", ch);
         break;
     case LLE_CONFIG_INT:
-    case LLE_CONFIG_U64: snprintf(buf, size, "an integer in [%s, %s]", lo, hi); break;
+    case LLE_CONFIG_U64:
+        snprintf(buf, size, "an integer in [%s, %s]", lo, hi);
+        break;
     case LLE_CONFIG_FLOAT:
     case LLE_CONFIG_DOUBLE:
         snprintf(buf, size, "a number in %s%s, %s%s", f->min_open ? "(" : "[", lo, hi, f->max_open ? ")" : "]");
         break;
-    case LLE_CONFIG_BOOL: snprintf(buf, size, "true or false"); break;
+    case LLE_CONFIG_BOOL:
+        snprintf(buf, size, "true or false");
+        break;
     case LLE_CONFIG_FLOAT_LIST:
         snprintf(buf, size, "a list of at most %d numbers in [%s, %s]", LLE_MAX_TENSOR_SPLIT, lo, hi);
         break;
@@ -247,8 +261,8 @@ const char *lle_config_field_accepts(const lle_config_field *f, char *buf, size_
 
 static const char *type_name(lle_config_type t)
 {
-    static const char *const names[] = {"string", "path", "enum", "auto|on|off", "integer",
-                                        "integer (64-bit)", "number", "number", "boolean", "list of numbers"};
+    static const char *const names[] = {"string",           "path",   "enum",   "auto|on|off", "integer",
+                                        "integer (64-bit)", "number", "number", "boolean",     "list of numbers"};
 
     return names[t];
 }

@@ -92,13 +92,12 @@ static void set_field(lle_config_experiment *e, const char *name, const char *s,
     lle_config_value_apply(&v, e);
 }
 
-static const char MODELS_TAIL[] =
-    "\n# Each entry replaces the experiment's model: a preset name, a GGUF path, or a\n"
-    "# mapping (name, model_path | preset, preset_type).\n"
-    "models:\n"
-    "  - {name: tiny-q8_0, preset: tiny, preset_type: q8_0}\n"
-    "  - {name: tiny-q4_0, preset: tiny, preset_type: q4_0}\n"
-    "  # - ../models/my-model.gguf\n";
+static const char MODELS_TAIL[] = "\n# Each entry replaces the experiment's model: a preset name, a GGUF path, or a\n"
+                                  "# mapping (name, model_path | preset, preset_type).\n"
+                                  "models:\n"
+                                  "  - {name: tiny-q8_0, preset: tiny, preset_type: q8_0}\n"
+                                  "  - {name: tiny-q4_0, preset: tiny, preset_type: q4_0}\n"
+                                  "  # - ../models/my-model.gguf\n";
 
 static const char CONTROLLED_TAIL[] =
     "\n# One factor varies at a time; every other field keeps the experiment's value.\n"
@@ -106,36 +105,34 @@ static const char CONTROLLED_TAIL[] =
     "  batch_size: [1, 2, 4]\n"
     "  max_output_tokens: [8, 16]\n";
 
-static const char SCENARIOS_TAIL[] =
-    "\n# Each scenario overrides sections of the experiment; `name` is required.\n"
-    "scenarios:\n"
-    "  - name: greedy-batch1\n"
-    "    description: one request at a time, greedy\n"
-    "    batching:\n"
-    "      batch_size: 1\n"
-    "  - name: sampled-batch4\n"
-    "    batching:\n"
-    "      batch_size: 4\n"
-    "    decoding:\n"
-    "      decoding_preset: standard\n"
-    "  - name: uniform-arrivals\n"
-    "    simulation:\n"
-    "      traffic: uniform\n"
-    "      delay_min_s: 0.01\n"
-    "      delay_max_s: 0.05\n";
+static const char SCENARIOS_TAIL[] = "\n# Each scenario overrides sections of the experiment; `name` is required.\n"
+                                     "scenarios:\n"
+                                     "  - name: greedy-batch1\n"
+                                     "    description: one request at a time, greedy\n"
+                                     "    batching:\n"
+                                     "      batch_size: 1\n"
+                                     "  - name: sampled-batch4\n"
+                                     "    batching:\n"
+                                     "      batch_size: 4\n"
+                                     "    decoding:\n"
+                                     "      decoding_preset: standard\n"
+                                     "  - name: uniform-arrivals\n"
+                                     "    simulation:\n"
+                                     "      traffic: uniform\n"
+                                     "      delay_min_s: 0.01\n"
+                                     "      delay_max_s: 0.05\n";
 
-static const char GRID_TAIL[] =
-    "\n# Every combination of the values below (field names as in the sections).\n"
-    "grid:\n"
-    "  batch_size: [1, 4]\n"
-    "  temperature: [0, 0.7]\n"
-    "  top_k: [0, 40]\n"
-    "# Combinations to leave out: every field given must match.\n"
-    "exclude:\n"
-    "  - {temperature: 0, top_k: 40}         # greedy ignores top_k\n"
-    "# Extra experiments: the experiment with these fields set.\n"
-    "# include:\n"
-    "#   - {batch_size: 8, temperature: 0}\n";
+static const char GRID_TAIL[] = "\n# Every combination of the values below (field names as in the sections).\n"
+                                "grid:\n"
+                                "  batch_size: [1, 4]\n"
+                                "  temperature: [0, 0.7]\n"
+                                "  top_k: [0, 40]\n"
+                                "# Combinations to leave out: every field given must match.\n"
+                                "exclude:\n"
+                                "  - {temperature: 0, top_k: 40}         # greedy ignores top_k\n"
+                                "# Extra experiments: the experiment with these fields set.\n"
+                                "# include:\n"
+                                "#   - {batch_size: 8, temperature: 0}\n";
 
 static const char CAMPAIGN_TAIL[] =
     "\ncycles: 1                               # passes over the whole campaign\n"

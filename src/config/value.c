@@ -22,8 +22,7 @@ void cfg_field_path(int fi, char *buf, size_t size)
     snprintf(buf, size, "%s.%s", f->section, f->name);
 }
 
-static void report(lle_config *c, const yaml_node_t *n, const char *path, const lle_config_field *f,
-                   const char *extra)
+static void report(lle_config *c, const yaml_node_t *n, const char *path, const lle_config_field *f, const char *extra)
 {
     char exp[256], found[64];
 
@@ -142,8 +141,7 @@ static bool parse_text(lle_config *c, const lle_config_field *f, const yaml_node
     return out->s != NULL;
 }
 
-static bool parse_number(lle_config *c, const lle_config_field *f, const yaml_node_t *n, const char *path,
-                         double *out)
+static bool parse_number(lle_config *c, const lle_config_field *f, const yaml_node_t *n, const char *path, double *out)
 {
     ykind k = y_kind(n);
     double v;
@@ -205,7 +203,7 @@ static bool parse_list(lle_config *c, const lle_config_field *f, const yaml_node
         return false;
     }
     item = *f;
-    item.type = LLE_CONFIG_DOUBLE;  /* items are reported as numbers */
+    item.type = LLE_CONFIG_DOUBLE; /* items are reported as numbers */
     out->n_list = 0;
     for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
         double d = 0;
@@ -229,20 +227,25 @@ bool cfg_parse_value(lle_config *c, int fi, const yaml_node_t *n, yaml_document_
     out->field = fi;
     out->pos = y_pos(n);
     if (y_kind(n) == Y_NULL && f->type != LLE_CONFIG_FLOAT_LIST) {
-        lle_run_config_init(&defaults);  /* null: the default value */
+        lle_run_config_init(&defaults); /* null: the default value */
         cfg_value_get(&defaults, fi, out);
         out->pos = y_pos(n);
         return true;
     }
     switch (f->type) {
     case LLE_CONFIG_STRING:
-    case LLE_CONFIG_PATH: return parse_text(c, f, n, path, out);
-    case LLE_CONFIG_ENUM: return parse_enum(c, f, n, path, out);
-    case LLE_CONFIG_AUTO_BOOL: return parse_auto_bool(c, f, n, path, out);
+    case LLE_CONFIG_PATH:
+        return parse_text(c, f, n, path, out);
+    case LLE_CONFIG_ENUM:
+        return parse_enum(c, f, n, path, out);
+    case LLE_CONFIG_AUTO_BOOL:
+        return parse_auto_bool(c, f, n, path, out);
     case LLE_CONFIG_INT:
-    case LLE_CONFIG_U64: return parse_integer(c, f, n, path, out);
+    case LLE_CONFIG_U64:
+        return parse_integer(c, f, n, path, out);
     case LLE_CONFIG_FLOAT:
-    case LLE_CONFIG_DOUBLE: return parse_number(c, f, n, path, &out->d);
+    case LLE_CONFIG_DOUBLE:
+        return parse_number(c, f, n, path, &out->d);
     case LLE_CONFIG_BOOL:
         if (y_kind(n) != Y_BOOL) {
             report(c, n, path, f, NULL);
@@ -250,7 +253,8 @@ bool cfg_parse_value(lle_config *c, int fi, const yaml_node_t *n, yaml_document_
         }
         out->b = y_bool(n);
         return true;
-    case LLE_CONFIG_FLOAT_LIST: return parse_list(c, f, n, doc, path, out);
+    case LLE_CONFIG_FLOAT_LIST:
+        return parse_list(c, f, n, doc, path, out);
     }
     return false;
 }
@@ -265,7 +269,9 @@ void cfg_value_get(const lle_run_config *r, int fi, lle_config_value *out)
     switch (f->type) {
     case LLE_CONFIG_STRING:
     case LLE_CONFIG_PATH:
-    case LLE_CONFIG_ENUM: memcpy(&out->s, p, sizeof out->s); break;
+    case LLE_CONFIG_ENUM:
+        memcpy(&out->s, p, sizeof out->s);
+        break;
     case LLE_CONFIG_AUTO_BOOL:
     case LLE_CONFIG_INT: {
         int v;
@@ -273,15 +279,21 @@ void cfg_value_get(const lle_run_config *r, int fi, lle_config_value *out)
         out->i = v;
         break;
     }
-    case LLE_CONFIG_U64: memcpy(&out->u, p, sizeof out->u); break;
+    case LLE_CONFIG_U64:
+        memcpy(&out->u, p, sizeof out->u);
+        break;
     case LLE_CONFIG_FLOAT: {
         float v;
         memcpy(&v, p, sizeof v);
         out->d = v;
         break;
     }
-    case LLE_CONFIG_DOUBLE: memcpy(&out->d, p, sizeof out->d); break;
-    case LLE_CONFIG_BOOL: memcpy(&out->b, p, sizeof out->b); break;
+    case LLE_CONFIG_DOUBLE:
+        memcpy(&out->d, p, sizeof out->d);
+        break;
+    case LLE_CONFIG_BOOL:
+        memcpy(&out->b, p, sizeof out->b);
+        break;
     case LLE_CONFIG_FLOAT_LIST:
         out->n_list = r->n_tensor_split;
         memcpy(out->list, r->tensor_split, sizeof out->list);
@@ -299,13 +311,25 @@ static void value_store(const lle_config_value *v, lle_run_config *r)
     switch (f->type) {
     case LLE_CONFIG_STRING:
     case LLE_CONFIG_PATH:
-    case LLE_CONFIG_ENUM: memcpy(p, &v->s, sizeof v->s); break;
+    case LLE_CONFIG_ENUM:
+        memcpy(p, &v->s, sizeof v->s);
+        break;
     case LLE_CONFIG_AUTO_BOOL:
-    case LLE_CONFIG_INT: memcpy(p, &iv, sizeof iv); break;
-    case LLE_CONFIG_U64: memcpy(p, &v->u, sizeof v->u); break;
-    case LLE_CONFIG_FLOAT: memcpy(p, &fv, sizeof fv); break;
-    case LLE_CONFIG_DOUBLE: memcpy(p, &v->d, sizeof v->d); break;
-    case LLE_CONFIG_BOOL: memcpy(p, &v->b, sizeof v->b); break;
+    case LLE_CONFIG_INT:
+        memcpy(p, &iv, sizeof iv);
+        break;
+    case LLE_CONFIG_U64:
+        memcpy(p, &v->u, sizeof v->u);
+        break;
+    case LLE_CONFIG_FLOAT:
+        memcpy(p, &fv, sizeof fv);
+        break;
+    case LLE_CONFIG_DOUBLE:
+        memcpy(p, &v->d, sizeof v->d);
+        break;
+    case LLE_CONFIG_BOOL:
+        memcpy(p, &v->b, sizeof v->b);
+        break;
     case LLE_CONFIG_FLOAT_LIST:
         r->n_tensor_split = v->n_list;
         memcpy(r->tensor_split, v->list, sizeof r->tensor_split);
@@ -351,11 +375,16 @@ bool cfg_value_equal(const lle_config_value *a, const lle_config_value *b)
     case LLE_CONFIG_ENUM:
         return (a->s == NULL && b->s == NULL) || (a->s != NULL && b->s != NULL && strcmp(a->s, b->s) == 0);
     case LLE_CONFIG_AUTO_BOOL:
-    case LLE_CONFIG_INT: return a->i == b->i;
-    case LLE_CONFIG_U64: return a->u == b->u;
-    case LLE_CONFIG_FLOAT: return (float)a->d == (float)b->d;
-    case LLE_CONFIG_DOUBLE: return a->d == b->d;
-    case LLE_CONFIG_BOOL: return a->b == b->b;
+    case LLE_CONFIG_INT:
+        return a->i == b->i;
+    case LLE_CONFIG_U64:
+        return a->u == b->u;
+    case LLE_CONFIG_FLOAT:
+        return (float)a->d == (float)b->d;
+    case LLE_CONFIG_DOUBLE:
+        return a->d == b->d;
+    case LLE_CONFIG_BOOL:
+        return a->b == b->b;
     case LLE_CONFIG_FLOAT_LIST:
         return a->n_list == b->n_list && memcmp(a->list, b->list, (size_t)a->n_list * sizeof(float)) == 0;
     }
@@ -383,8 +412,8 @@ void cfg_fmt_double(char *buf, size_t size, double v)
 /* Plain scalars are safe when they read back as the same text. */
 static bool plain_safe(const char *s)
 {
-    static const char *const reserved[] = {"null", "Null", "NULL", "~", "true", "True", "TRUE", "false",
-                                           "False", "FALSE", "yes", "no", "on", "off", "y", "n", NULL};
+    static const char *const reserved[] = {"null",  "Null", "NULL", "~",  "true", "True", "TRUE", "false", "False",
+                                           "FALSE", "yes",  "no",   "on", "off",  "y",    "n",    NULL};
 
     if (s[0] == '\0' || strchr("-?:,[]{}#&*!|>'\"%@`. ", s[0]) != NULL)
         return false;
@@ -437,12 +466,26 @@ void cfg_value_yaml(strbuf *b, const lle_config_value *v)
         else
             cfg_yaml_string(b, v->s);
         break;
-    case LLE_CONFIG_AUTO_BOOL: sb_puts(b, v->i < 0 ? "auto" : v->i ? "on" : "off"); break;
-    case LLE_CONFIG_INT: sb_printf(b, "%lld", v->i); break;
-    case LLE_CONFIG_U64: sb_printf(b, "%llu", (unsigned long long)v->u); break;
-    case LLE_CONFIG_FLOAT: cfg_fmt_float(num, sizeof num, (float)v->d); sb_puts(b, num); break;
-    case LLE_CONFIG_DOUBLE: cfg_fmt_double(num, sizeof num, v->d); sb_puts(b, num); break;
-    case LLE_CONFIG_BOOL: sb_puts(b, v->b ? "true" : "false"); break;
+    case LLE_CONFIG_AUTO_BOOL:
+        sb_puts(b, v->i < 0 ? "auto" : v->i ? "on" : "off");
+        break;
+    case LLE_CONFIG_INT:
+        sb_printf(b, "%lld", v->i);
+        break;
+    case LLE_CONFIG_U64:
+        sb_printf(b, "%llu", (unsigned long long)v->u);
+        break;
+    case LLE_CONFIG_FLOAT:
+        cfg_fmt_float(num, sizeof num, (float)v->d);
+        sb_puts(b, num);
+        break;
+    case LLE_CONFIG_DOUBLE:
+        cfg_fmt_double(num, sizeof num, v->d);
+        sb_puts(b, num);
+        break;
+    case LLE_CONFIG_BOOL:
+        sb_puts(b, v->b ? "true" : "false");
+        break;
     case LLE_CONFIG_FLOAT_LIST:
         sb_puts(b, "[");
         for (int i = 0; i < v->n_list; i++) {

@@ -88,12 +88,20 @@ void y_describe(const yaml_node_t *n, char *buf, size_t size)
     const char *s = y_text(n);
 
     switch (y_kind(n)) {
-    case Y_LIST: snprintf(buf, size, "a list"); break;
-    case Y_MAP: snprintf(buf, size, "a mapping"); break;
-    case Y_NULL: snprintf(buf, size, "null"); break;
+    case Y_LIST:
+        snprintf(buf, size, "a list");
+        break;
+    case Y_MAP:
+        snprintf(buf, size, "a mapping");
+        break;
+    case Y_NULL:
+        snprintf(buf, size, "null");
+        break;
     case Y_BOOL:
     case Y_INT:
-    case Y_FLOAT: snprintf(buf, size, "%.40s", s); break;
+    case Y_FLOAT:
+        snprintf(buf, size, "%.40s", s);
+        break;
     case Y_STRING:
         if (strlen(s) > 40)
             snprintf(buf, size, "'%.37s...'", s);
@@ -195,13 +203,13 @@ void y_each_pair(lle_config *c, yaml_document_t *doc, const yaml_node_t *map, co
         first = earlier_key(doc, map, pr, key);
         join_path(kp, sizeof kp, path, key);
         if (strcmp(key, "<<") == 0 && k->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
-            cfg_diag(c, LLE_CONFIG_ERROR, y_pos(k), kp, "YAML merge keys are not supported; use an alias (*name) "
+            cfg_diag(c, LLE_CONFIG_ERROR, y_pos(k), kp,
+                     "YAML merge keys are not supported; use an alias (*name) "
                      "for a whole section instead");
             continue;
         }
         if (first != NULL) {
-            cfg_diag(c, LLE_CONFIG_ERROR, y_pos(k), kp, "duplicate key (first given at line %d)",
-                     y_pos(first).line);
+            cfg_diag(c, LLE_CONFIG_ERROR, y_pos(k), kp, "duplicate key (first given at line %d)", y_pos(first).line);
             continue;
         }
         fn(user, key, k, v);

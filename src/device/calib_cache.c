@@ -61,13 +61,12 @@ void lle_calibration_file_name(const lle_calibration_key *k, char *out, size_t s
 
 int lle_calibration_key_equal(const lle_calibration_key *a, const lle_calibration_key *b)
 {
-    return strcmp(a->cpu_model, b->cpu_model) == 0 && a->cpu_cores == b->cpu_cores &&
-           a->n_threads == b->n_threads && strcmp(a->llama_release, b->llama_release) == 0 &&
-           strcmp(a->workload, b->workload) == 0;
+    return strcmp(a->cpu_model, b->cpu_model) == 0 && a->cpu_cores == b->cpu_cores && a->n_threads == b->n_threads &&
+           strcmp(a->llama_release, b->llama_release) == 0 && strcmp(a->workload, b->workload) == 0;
 }
 
-static lle_status key_path(const lle_calibration_key *k, const char *cache_dir, char *dir, size_t dir_size,
-                           char *path, size_t path_size, lle_error *err)
+static lle_status key_path(const lle_calibration_key *k, const char *cache_dir, char *dir, size_t dir_size, char *path,
+                           size_t path_size, lle_error *err)
 {
     char name[64];
     lle_status st = lle_calibration_dir(cache_dir, dir, dir_size, err);
@@ -145,17 +144,21 @@ lle_status lle_calibration_load(const lle_calibration_key *k, const char *cache_
     if (st == LLE_OK)
         st = read_text(path, &text, err);
     if (st == LLE_ERR_NOT_FOUND)
-        st = lle_fail(err, LLE_ERR_NOT_FOUND, "no calibration cached for this machine with %d threads "
-                      "(%s workload) in %s", k->n_threads, k->workload, dir);
+        st = lle_fail(err, LLE_ERR_NOT_FOUND,
+                      "no calibration cached for this machine with %d threads "
+                      "(%s workload) in %s",
+                      k->n_threads, k->workload, dir);
     if (st == LLE_OK && lle_calibration_from_json(text, out, err) != LLE_OK) {
         char why[LLE_ERROR_MSG_MAX];
         lle_strlcpy(why, err != NULL ? err->msg : "", sizeof why);
         st = lle_fail(err, LLE_ERR_FORMAT, "%s: %s", path, why);
     }
     if (st == LLE_OK && !lle_calibration_key_equal(k, &out->key))
-        st = lle_fail(err, LLE_ERR_NOT_FOUND, "%s: cached for another key (cpu '%s', %d cores, %d threads, "
-                      "llama.cpp %s, %s workload)", path, out->key.cpu_model, out->key.cpu_cores,
-                      out->key.n_threads, out->key.llama_release, out->key.workload);
+        st = lle_fail(err, LLE_ERR_NOT_FOUND,
+                      "%s: cached for another key (cpu '%s', %d cores, %d threads, "
+                      "llama.cpp %s, %s workload)",
+                      path, out->key.cpu_model, out->key.cpu_cores, out->key.n_threads, out->key.llama_release,
+                      out->key.workload);
     if (st != LLE_OK)
         memset(out, 0, sizeof *out);
     free(text);

@@ -9,7 +9,7 @@
 #include "common/util.h"
 #include "device/device_internal.h"
 
-#define CALIB_SCHEMA "llm-efficiency/calibration"
+#define CALIB_SCHEMA         "llm-efficiency/calibration"
 #define CALIB_SCHEMA_VERSION 1
 
 static cJSON *measure_json(lle_measure m)
@@ -233,7 +233,8 @@ static lle_status parse_types(const cJSON *root, lle_calibration *c, lle_error *
 
     if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) > LLE_CALIB_MAX_TYPES)
         return lle_fail(err, LLE_ERR_FORMAT, "field 'types' is missing, not an array or too long");
-    cJSON_ArrayForEach(o, arr) {
+    cJSON_ArrayForEach(o, arr)
+    {
         lle_calibration_type *t = &c->types[c->n_types++];
         if (!cJSON_IsObject(o))
             return lle_fail(err, LLE_ERR_FORMAT, "types[%zu] is not an object", c->n_types - 1);
@@ -263,8 +264,7 @@ static lle_status parse_header(const cJSON *root, lle_calibration *c, lle_error 
     lle_status st;
 
     if (!cJSON_IsString(schema) || strcmp(schema->valuestring, CALIB_SCHEMA) != 0)
-        return lle_fail(err, LLE_ERR_FORMAT, "not a calibration document (field 'schema' is not \"%s\")",
-                        CALIB_SCHEMA);
+        return lle_fail(err, LLE_ERR_FORMAT, "not a calibration document (field 'schema' is not \"%s\")", CALIB_SCHEMA);
     if (!cJSON_IsNumber(ver) || ver->valuedouble != CALIB_SCHEMA_VERSION)
         return lle_fail(err, LLE_ERR_FORMAT, "field 'schema_version' is not %d", CALIB_SCHEMA_VERSION);
     st = parse_key(root, &c->key, err);

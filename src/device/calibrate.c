@@ -44,7 +44,10 @@ lle_measure lle_measure_of(double *values, int n)
     return m;
 }
 
-static uint64_t clamp_u64(uint64_t v, uint64_t lo, uint64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
+static uint64_t clamp_u64(uint64_t v, uint64_t lo, uint64_t hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
 
 void lle_calib_workload_init(lle_calib_workload *w, bool quick, uint64_t llc_bytes, uint64_t mem_available)
 {
@@ -56,9 +59,9 @@ void lle_calib_workload_init(lle_calib_workload *w, bool quick, uint64_t llc_byt
         return;
     }
     w->name = "full";
-    w->prefill_m = 2048;   /* a 2048-wide projection (Llama-3.2-1B's attention) */
+    w->prefill_m = 2048; /* a 2048-wide projection (Llama-3.2-1B's attention) */
     w->prefill_k = 2048;
-    w->prefill_n = 512;    /* llama.cpp's default micro-batch */
+    w->prefill_n = 512; /* llama.cpp's default micro-batch */
     w->decode_k = 4096;
     w->decode_bytes = clamp_u64(2 * llc_bytes, 256 * MIB, 1024 * MIB);
     w->decode_chunk_bytes = 64 * MIB;

@@ -15,13 +15,13 @@
 
 /* The shapes and sizes one calibration uses (docs/devices.md, "Workload"). */
 typedef struct lle_calib_workload {
-    const char *name;            /* "full" | "quick" */
+    const char *name;                    /* "full" | "quick" */
     int prefill_m, prefill_k, prefill_n; /* weights m x k (ggml ne0 = k), activations k x n */
-    int decode_k;                /* row length of the decode weights */
-    uint64_t decode_bytes;       /* weight bytes streamed per decode repetition (target) */
-    uint64_t decode_chunk_bytes; /* bytes per weight tensor of the decode graph (target) */
-    uint64_t stream_bytes;       /* plain-C buffer: read scans all of it, copy halves it */
-    int reps;                    /* timed repetitions, after one untimed warm-up */
+    int decode_k;                        /* row length of the decode weights */
+    uint64_t decode_bytes;               /* weight bytes streamed per decode repetition (target) */
+    uint64_t decode_chunk_bytes;         /* bytes per weight tensor of the decode graph (target) */
+    uint64_t stream_bytes;               /* plain-C buffer: read scans all of it, copy halves it */
+    int reps;                            /* timed repetitions, after one untimed warm-up */
 } lle_calib_workload;
 
 /* Workload for this machine: "full" sizes the streamed buffers to at least
@@ -35,8 +35,8 @@ void lle_calib_workload_init(lle_calib_workload *w, bool quick, uint64_t llc_byt
  * does not depend on how this tool was compiled) and copy (memcpy, counting
  * bytes read + written) over `bytes` with `n_threads` threads, `reps` timed
  * repetitions after one warm-up. */
-lle_status lle_stream_bench(uint64_t bytes, int n_threads, int reps, lle_measure *read_bps,
-                            lle_measure *copy_bps, lle_error *err);
+lle_status lle_stream_bench(uint64_t bytes, int n_threads, int reps, lle_measure *read_bps, lle_measure *copy_bps,
+                            lle_error *err);
 
 /* ---- ggml GEMM / mat-vec (gemm.c) ---- */
 typedef struct lle_gemm_result {
@@ -85,7 +85,7 @@ cJSON *lle_utilisation_json(const lle_utilisation *u);
  * The energy module registers one reporter per source family (RAPL, NVML, ...)
  * in lle_energy_reporters[], terminated by an entry with name NULL. */
 typedef struct lle_energy_reporter {
-    const char *name;  /* "rapl", "nvml", ... */
+    const char *name; /* "rapl", "nvml", ... */
     /* Append one JSON object per source found to `sources` (an array): its name,
      * whether it is readable, its current reading, and for an unreadable one
      * the exact fix. Must not print. */

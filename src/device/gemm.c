@@ -26,7 +26,7 @@
 #include "ggml.h"
 
 #define MAX_DECODE_TENSORS 64
-#define FILL_ROWS 16       /* rows quantised from random values, then repeated */
+#define FILL_ROWS          16 /* rows quantised from random values, then repeated */
 
 typedef struct gemm_ctx {
     ggml_backend_t backend;
@@ -221,8 +221,8 @@ static lle_status time_graph(gemm_ctx *g, int reps, double work, double *out, ll
 
 /* Build weights in the chosen buffer type (falling back to the plain CPU
  * buffer when the graph is not supported there) and the graph. */
-static lle_status build(gemm_ctx *g, enum ggml_type type, int k, int64_t rows, int n, int n_tokens,
-                        char *buf_name, size_t name_size, lle_error *err)
+static lle_status build(gemm_ctx *g, enum ggml_type type, int k, int64_t rows, int n, int n_tokens, char *buf_name,
+                        size_t name_size, lle_error *err)
 {
     ggml_backend_buffer_type_t buft = pick_buft(g->dev, type, k, rows);
     lle_status st = make_weights(g, type, k, rows, n, buft, err);
@@ -247,8 +247,8 @@ static lle_status build(gemm_ctx *g, enum ggml_type type, int k, int64_t rows, i
 static void describe(ggml_backend_dev_t dev, char *out, size_t size)
 {
     ggml_backend_reg_t reg = ggml_backend_dev_backend_reg(dev);
-    ggml_backend_get_features_t get = (ggml_backend_get_features_t)ggml_backend_reg_get_proc_address(
-        reg, "ggml_backend_get_features");
+    ggml_backend_get_features_t get =
+        (ggml_backend_get_features_t)ggml_backend_reg_get_proc_address(reg, "ggml_backend_get_features");
     struct ggml_backend_feature *f = get != NULL ? get(reg) : NULL;
     size_t len = lle_strlcpy(out, ggml_backend_dev_description(dev), size);
     const char *sep = " [";
@@ -274,8 +274,8 @@ static lle_status open_backend(gemm_ctx *g, int n_threads, char *desc, size_t de
     g->backend = g->dev != NULL ? ggml_backend_dev_init(g->dev, NULL) : NULL;
     if (g->backend == NULL)
         return lle_fail(err, LLE_ERR_BACKEND, "calibration: no ggml CPU backend could be initialised");
-    set_threads = (ggml_backend_set_n_threads_t)ggml_backend_reg_get_proc_address(
-        ggml_backend_dev_backend_reg(g->dev), "ggml_backend_set_n_threads");
+    set_threads = (ggml_backend_set_n_threads_t)ggml_backend_reg_get_proc_address(ggml_backend_dev_backend_reg(g->dev),
+                                                                                  "ggml_backend_set_n_threads");
     if (set_threads == NULL)
         return lle_fail(err, LLE_ERR_BACKEND, "calibration: the ggml CPU backend cannot set its thread count");
     set_threads(g->backend, n_threads);
@@ -288,8 +288,8 @@ static lle_status bench_prefill(gemm_ctx *g, enum ggml_type type, const lle_cali
                                 double *scratch, lle_error *err)
 {
     double flops = 2.0 * w->prefill_m * (double)w->prefill_k * w->prefill_n;
-    lle_status st = build(g, type, w->prefill_k, w->prefill_m, 1, w->prefill_n, out->weight_buffer,
-                          sizeof out->weight_buffer, err);
+    lle_status st =
+        build(g, type, w->prefill_k, w->prefill_m, 1, w->prefill_n, out->weight_buffer, sizeof out->weight_buffer, err);
 
     if (st == LLE_OK)
         st = time_graph(g, w->reps, flops, scratch, err);

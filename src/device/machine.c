@@ -78,17 +78,26 @@ static uint64_t meminfo_bytes(const char *key)
     return v;
 }
 
-uint64_t lle_mem_available_bytes(void) { return meminfo_bytes("MemAvailable"); }
+uint64_t lle_mem_available_bytes(void)
+{
+    return meminfo_bytes("MemAvailable");
+}
 
 static const char *dev_type_name(enum ggml_backend_dev_type t)
 {
     switch (t) {
-    case GGML_BACKEND_DEVICE_TYPE_CPU: return "cpu";
-    case GGML_BACKEND_DEVICE_TYPE_GPU: return "gpu";
-    case GGML_BACKEND_DEVICE_TYPE_IGPU: return "igpu";
-    case GGML_BACKEND_DEVICE_TYPE_ACCEL: return "accel";
-    case GGML_BACKEND_DEVICE_TYPE_META: return "meta";
-    default: return "unknown";
+    case GGML_BACKEND_DEVICE_TYPE_CPU:
+        return "cpu";
+    case GGML_BACKEND_DEVICE_TYPE_GPU:
+        return "gpu";
+    case GGML_BACKEND_DEVICE_TYPE_IGPU:
+        return "igpu";
+    case GGML_BACKEND_DEVICE_TYPE_ACCEL:
+        return "accel";
+    case GGML_BACKEND_DEVICE_TYPE_META:
+        return "meta";
+    default:
+        return "unknown";
     }
 }
 

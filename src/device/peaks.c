@@ -38,20 +38,22 @@ static void calibrated_flops(const lle_calibration *cal, const lle_model_info *m
         if (share < MINOR_TYPE_SHARE)
             continue;
         if (ct == NULL || !(ct->prefill_flops_per_s.best > 0.0)) {
-            snprintf(p->flops_basis, sizeof p->flops_basis, "no calibrated peak for weight type %s (%.0f%% of "
-                     "the weights): calibrate with --types including %s", t->type, 100.0 * share, t->type);
+            snprintf(p->flops_basis, sizeof p->flops_basis,
+                     "no calibrated peak for weight type %s (%.0f%% of "
+                     "the weights): calibrate with --types including %s",
+                     t->type, 100.0 * share, t->type);
             lle_strlcpy(p->flops_source, "none", sizeof p->flops_source);
             return;
         }
         used += (double)t->n_elements;
         time += (double)t->n_elements / ct->prefill_flops_per_s.best;
         if (len < sizeof basis)
-            len += (size_t)snprintf(basis + len, sizeof basis - len, "%s%s %.0f%%", used > (double)t->n_elements ?
-                                    ", " : "", t->type, 100.0 * share);
+            len += (size_t)snprintf(basis + len, sizeof basis - len, "%s%s %.0f%%",
+                                    used > (double)t->n_elements ? ", " : "", t->type, 100.0 * share);
     }
     if (!(time > 0.0)) {
-        set_unknown(&p->flops_per_s, p->flops_source, sizeof p->flops_source, p->flops_basis,
-                    sizeof p->flops_basis, "the model lists no weight tensors");
+        set_unknown(&p->flops_per_s, p->flops_source, sizeof p->flops_source, p->flops_basis, sizeof p->flops_basis,
+                    "the model lists no weight tensors");
         return;
     }
     p->flops_per_s = used / time;

@@ -23,9 +23,9 @@ enum { MODE_EXIT, MODE_FILL, MODE_READ, MODE_COPY };
 
 typedef struct stream_shared {
     pthread_barrier_t start, done;
-    pthread_mutex_t gate_mu;     /* the gate: workers wait until every thread started */
+    pthread_mutex_t gate_mu; /* the gate: workers wait until every thread started */
     pthread_cond_t gate_cv;
-    int gate;                    /* 0 closed, 1 go, 2 abort (a thread failed to start) */
+    int gate; /* 0 closed, 1 go, 2 abort (a thread failed to start) */
     int mode;
     char *buf;
     uint64_t bytes;
@@ -36,7 +36,7 @@ typedef struct stream_worker {
     stream_shared *sh;
     int index;
     pthread_t tid;
-    size_t found;            /* memchr hits: always 0; kept so the scan is not optimised out */
+    size_t found; /* memchr hits: always 0; kept so the scan is not optimised out */
 } stream_worker;
 
 /* Slice [*off, *off + *len) of a region of `total` bytes for worker i of n,
@@ -137,8 +137,8 @@ static lle_status start_workers(stream_shared *sh, stream_worker *ws, int *n_sta
     return st;
 }
 
-lle_status lle_stream_bench(uint64_t bytes, int n_threads, int reps, lle_measure *read_bps,
-                            lle_measure *copy_bps, lle_error *err)
+lle_status lle_stream_bench(uint64_t bytes, int n_threads, int reps, lle_measure *read_bps, lle_measure *copy_bps,
+                            lle_error *err)
 {
     stream_shared sh;
     stream_worker *ws = calloc((size_t)n_threads, sizeof *ws);

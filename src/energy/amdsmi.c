@@ -14,15 +14,19 @@
 #include "common/util.h"
 #include "energy/energy_internal.h"
 
-#define AMDSMI_SUCCESS 0
+#define AMDSMI_SUCCESS       0
 #define AMDSMI_INIT_AMD_GPUS (1ULL << 1)
-#define AMD_MAX_GPUS 64
-#define AMD_MAX_SOCKETS 16
-#define AMD_MAX_PLAUSIBLE_W 5000.0
+#define AMD_MAX_GPUS         64
+#define AMD_MAX_SOCKETS      16
+#define AMD_MAX_PLAUSIBLE_W  5000.0
 
 typedef void *amd_handle;
-typedef struct { uint32_t gfx_activity, umc_activity, mm_activity, reserved[13]; } amd_engine_usage;
-typedef struct { uint32_t vram_total, vram_used, reserved[2]; } amd_vram_usage;
+typedef struct {
+    uint32_t gfx_activity, umc_activity, mm_activity, reserved[13];
+} amd_engine_usage;
+typedef struct {
+    uint32_t vram_total, vram_used, reserved[2];
+} amd_vram_usage;
 
 typedef struct amd_api {
     void *lib;

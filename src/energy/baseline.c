@@ -158,8 +158,9 @@ static void save_cache(lle_meter *m, cJSON *root, const char *path, const char *
         if (!m->ch[i].d.energy || isnan(m->idle_w[i]))
             continue;
         cJSON_DeleteItemFromObjectCaseSensitive(mach, m->ch[i].d.id);
-        cJSON_AddItemToObject(mach, m->ch[i].d.id, entry(m->idle_w[i], lle_energy_method_name(m->ch[i].d.method),
-                                                         m->bl_measured_at, m->bl_duration_s));
+        cJSON_AddItemToObject(
+            mach, m->ch[i].d.id,
+            entry(m->idle_w[i], lle_energy_method_name(m->ch[i].d.method), m->bl_measured_at, m->bl_duration_s));
     }
     text = cJSON_Print(root);
     lle_strlcpy(dir, path, sizeof dir);

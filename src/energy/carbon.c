@@ -23,7 +23,7 @@
 #include "energy/energy_internal.h"
 
 #define WORLD_AVERAGE_G_PER_KWH 475.0
-#define WORLD_AVERAGE_SOURCE "world average 475 g/kWh (IEA 2019, CodeCarbon carbon_intensity_per_source.json)"
+#define WORLD_AVERAGE_SOURCE    "world average 475 g/kWh (IEA 2019, CodeCarbon carbon_intensity_per_source.json)"
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static char g_data_dir[4096];
@@ -84,8 +84,10 @@ static lle_status data_path(const char *file, char *out, size_t size, lle_error 
     const char *dir = lle_energy_data_dir();
 
     if (dir == NULL)
-        return lle_fail(err, LLE_ERR_NOT_FOUND, "CodeCarbon data not found (%s): set LLE_DATA_DIR to the "
-                        "directory holding codecarbon/", file);
+        return lle_fail(err, LLE_ERR_NOT_FOUND,
+                        "CodeCarbon data not found (%s): set LLE_DATA_DIR to the "
+                        "directory holding codecarbon/",
+                        file);
     lle_energy_fmt(out, size, "%s/codecarbon/%s", dir, file);
     return LLE_OK;
 }
@@ -134,7 +136,8 @@ static lle_status country(const char *code, lle_carbon *c, bool *found, lle_erro
         c->intensity_g_per_kwh = ci->valuedouble;
         lle_strlcpy(c->region, key, sizeof c->region);
         lle_energy_fmt(c->source, sizeof c->source, "%s %d grid mix (CodeCarbon global_energy_mix.json)",
-                 cJSON_IsString(name) ? name->valuestring : key, cJSON_IsNumber(year) ? (int)year->valuedouble : 0);
+                       cJSON_IsString(name) ? name->valuestring : key,
+                       cJSON_IsNumber(year) ? (int)year->valuedouble : 0);
         *found = true;
     }
     cJSON_Delete(root);
@@ -161,7 +164,7 @@ static lle_status cloud_region(const char *region, lle_carbon *c, bool *found, l
             c->intensity_g_per_kwh = strtod(field[9], NULL);
             lle_strlcpy(c->region, region, sizeof c->region);
             lle_energy_fmt(c->source, sizeof c->source, "%s region %s (%s, %s) (CodeCarbon cloud/impact.csv)", field[0],
-                     region, field[8], field[5]);
+                           region, field[8], field[5]);
             *found = true;
         }
     }
@@ -207,7 +210,9 @@ lle_status lle_carbon_resolve(const char *spec, double pue, lle_carbon *out, lle
     if (st == LLE_OK && !found)
         st = cloud_region(spec, out, &found, err);
     if (st == LLE_OK && !found)
-        st = lle_fail(err, LLE_ERR_INVALID, "carbon intensity '%s': not a number (g/kWh), a country code "
-                      "(ISO 3166 alpha-3, e.g. FRA) or a cloud region (e.g. europe-west1)", spec);
+        st = lle_fail(err, LLE_ERR_INVALID,
+                      "carbon intensity '%s': not a number (g/kWh), a country code "
+                      "(ISO 3166 alpha-3, e.g. FRA) or a cloud region (e.g. europe-west1)",
+                      spec);
     return st;
 }

@@ -50,8 +50,9 @@ double lle_ctr_feed(lle_ctr *c, uint64_t raw, double t)
         if (c->modulus > 0 && c->max_w > 0.0 && dt > (double)c->modulus * c->scale_j / c->max_w) {
             c->gaps++;
             lle_energy_fmt(c->note, sizeof c->note,
-                     "%.1f s between readings exceeds the counter's shortest wrap time (%.0f s at %.0f W): "
-                     "wraps may be missed", dt, (double)c->modulus * c->scale_j / c->max_w, c->max_w);
+                           "%.1f s between readings exceeds the counter's shortest wrap time (%.0f s at %.0f W): "
+                           "wraps may be missed",
+                           dt, (double)c->modulus * c->scale_j / c->max_w, c->max_w);
         }
         added = d_raw * c->scale_j;
     } else if ((d_raw = wrap_delta(c, raw, dt)) >= 0.0) {
@@ -60,8 +61,9 @@ double lle_ctr_feed(lle_ctr *c, uint64_t raw, double t)
     } else {
         c->anomalies++;
         lle_energy_fmt(c->note, sizeof c->note,
-                 "counter went backwards from %llu to %llu without a plausible wraparound; "
-                 "the interval was dropped", (unsigned long long)c->last, (unsigned long long)raw);
+                       "counter went backwards from %llu to %llu without a plausible wraparound; "
+                       "the interval was dropped",
+                       (unsigned long long)c->last, (unsigned long long)raw);
     }
     c->acc_j += added;
     c->last = raw;

@@ -22,8 +22,8 @@ static bool parse_stat(const char *buf, uint64_t *busy, uint64_t *total)
 
     if (strncmp(buf, "cpu ", 4) != 0)
         return false;
-    n = sscanf(buf + 4, "%llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
-               &v[6], &v[7]);
+    n = sscanf(buf + 4, "%llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
+               &v[7]);
     if (n < 4)
         return false;
     *busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];

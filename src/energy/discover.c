@@ -34,8 +34,10 @@ static lle_status parse_kinds(const char *list, bool on[N_KINDS], lle_error *err
         while (k < N_KINDS && strcmp(tok, KINDS[k]) != 0)
             k++;
         if (k == N_KINDS)
-            return lle_fail(err, LLE_ERR_INVALID, "sources: unknown kind '%s' (use rapl, perf, nvml, amdsmi, "
-                            "estimate)", tok);
+            return lle_fail(err, LLE_ERR_INVALID,
+                            "sources: unknown kind '%s' (use rapl, perf, nvml, amdsmi, "
+                            "estimate)",
+                            tok);
         on[k] = true;
     }
     return LLE_OK;
@@ -96,8 +98,10 @@ static lle_status check_stuck(edisc *d, const char *kind, double probe_s, lle_er
         if (failed[i - 1])
             lle_energy_fmt(msg, sizeof msg, "%s", why[i - 1]);
         else
-            lle_energy_fmt(msg, sizeof msg, "the counter did not change in %.2f s: it exists but reads no energy "
-                     "(typical of a virtual machine without RAPL pass-through)", probe_s);
+            lle_energy_fmt(msg, sizeof msg,
+                           "the counter did not change in %.2f s: it exists but reads no energy "
+                           "(typical of a virtual machine without RAPL pass-through)",
+                           probe_s);
         st = edisc_add_bad(d, c->kind, c->id, c->name, msg, "", err);
         edisc_remove_channel(d, i - 1);
     }
@@ -151,7 +155,7 @@ static lle_status cpu_counters(const lle_meter_opts *o, bool probe_all, const bo
         st = lle_perf_discover(d, err);
         settle_psys(d, "perf");
         for (size_t i = first; cpu && i < d->n_ch; i++)
-            d->ch[i].in_total = false;   /* probe only: RAPL already counts this energy */
+            d->ch[i].in_total = false; /* probe only: RAPL already counts this energy */
         if (st == LLE_OK && o->probe_s > 0.0)
             st = check_stuck(d, "perf", o->probe_s, err);
     }

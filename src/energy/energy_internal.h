@@ -19,7 +19,7 @@
 
 #include "lle/energy.h"
 
-#define ECH_MAX_AUX 8
+#define ECH_MAX_AUX  8
 #define ECH_AUX_NAME 32
 
 /* One reading of a channel. Fields not read stay as the caller set them
@@ -30,7 +30,7 @@ typedef struct ech_sample {
     bool power_ok;
     double power_w;
     double aux[ECH_MAX_AUX];
-    char why[192];           /* why the read failed (when neither counter nor power is ok) */
+    char why[192]; /* why the read failed (when neither counter nor power is ok) */
 } ech_sample;
 
 typedef struct ech_ops {
@@ -45,15 +45,15 @@ typedef struct ech_desc {
     lle_energy_method method;
     bool in_total;
     bool has_counter;
-    double scale_j;          /* joules per raw unit */
-    uint64_t modulus;        /* the counter wraps to 0 at this raw value; 0 = never */
-    double max_w;            /* plausibility bound for wraps; 0 = none */
-    bool check_stuck;        /* watched at open: a counter that never moves is unusable */
+    double scale_j;   /* joules per raw unit */
+    uint64_t modulus; /* the counter wraps to 0 at this raw value; 0 = never */
+    double max_w;     /* plausibility bound for wraps; 0 = none */
+    bool check_stuck; /* watched at open: a counter that never moves is unusable */
     bool has_power;
-    bool power_interval;     /* power is the mean over the interval ending at the read
+    bool power_interval;         /* power is the mean over the interval ending at the read
                                 (integrated as a rectangle), not an instantaneous value */
     double counter_min_window_s; /* shorter windows use the power integral (low confidence) */
-    bool energy;             /* false: auxiliary metrics only (CPU utilisation) */
+    bool energy;                 /* false: auxiliary metrics only (CPU utilisation) */
     int n_aux;
     char aux[ECH_MAX_AUX][ECH_AUX_NAME]; /* metric names ending in their unit */
     const ech_ops *ops;
@@ -125,8 +125,8 @@ void lle_energy_cpu_model(char *out, size_t size, int *sockets);
 typedef struct lle_cpustat {
     int fd;
     bool have;
-    uint64_t busy, total;    /* jiffies at the previous read */
-    double util;             /* busy fraction over the last interval with ticks, [0, 1] */
+    uint64_t busy, total; /* jiffies at the previous read */
+    double util;          /* busy fraction over the last interval with ticks, [0, 1] */
 } lle_cpustat;
 
 /* Open <proc>/stat ($LLE_PROC_ROOT or /proc) and take the first reading. */
@@ -143,9 +143,9 @@ typedef struct lle_ctr {
     double last_t;
     uint64_t modulus;
     double scale_j, max_w;
-    double acc_j;            /* joules accumulated since the first reading */
+    double acc_j; /* joules accumulated since the first reading */
     unsigned wraps, anomalies, gaps;
-    char note[192];          /* the latest anomaly or gap */
+    char note[192]; /* the latest anomaly or gap */
 } lle_ctr;
 
 void lle_ctr_init(lle_ctr *c, uint64_t modulus, double scale_j, double max_w);
@@ -161,31 +161,31 @@ double lle_trapezoid_j(double p0_w, double t0, double p1_w, double t1);
 /* ---- TDP table and carbon data (estimate.c, carbon.c) ---- */
 /* Look `model` up in cpu_power.csv: LLE_OK with the TDP and the table's name,
  * NOT_FOUND when no entry matches, IO/NOT_FOUND when the file is missing. */
-lle_status lle_tdp_lookup(const char *csv_path, const char *model, double *tdp_w, char *matched,
-                          size_t matched_size, lle_error *err);
+lle_status lle_tdp_lookup(const char *csv_path, const char *model, double *tdp_w, char *matched, size_t matched_size,
+                          lle_error *err);
 
 /* ---- the meter's internals ---- */
-typedef struct msnap {       /* one channel's accumulators at a window edge */
+typedef struct msnap { /* one channel's accumulators at a window edge */
     double e_ctr, e_pow;
     uint64_t n_reads;
     unsigned wraps, anomalies, gaps;
-    bool ok;                 /* the edge read succeeded */
+    bool ok; /* the edge read succeeded */
 } msnap;
 
 typedef struct mchan {
     ech_desc d;
     lle_ctr ctr;
-    double e_pow;            /* integral of the power readings */
+    double e_pow; /* integral of the power readings */
     bool have_p;
     double last_p, last_p_t;
     uint64_t n_reads;
-    unsigned fails;          /* consecutive failed reads */
+    unsigned fails; /* consecutive failed reads */
     bool lost;
     double lost_t;
-    char why[192];           /* why it was lost / the last failed read */
+    char why[192]; /* why it was lost / the last failed read */
     bool tick_have;
-    double tick_e, tick_t;   /* energy at the previous sampler tick */
-    double live_w;           /* power over the last tick interval */
+    double tick_e, tick_t; /* energy at the previous sampler tick */
+    double live_w;         /* power over the last tick interval */
 } mchan;
 
 struct lle_meter_window {
@@ -196,9 +196,9 @@ struct lle_meter_window {
     struct lle_meter_window *next, *prev;
 };
 
-typedef struct mseries {     /* one time-series column */
+typedef struct mseries { /* one time-series column */
     size_t ch;
-    int aux;                 /* -1: the channel's power */
+    int aux; /* -1: the channel's power */
 } mseries;
 
 struct lle_meter {
@@ -217,12 +217,12 @@ struct lle_meter {
     lle_meter_window *open;
     size_t n_series;
     mseries *series;
-    double *rows;            /* n_rows x (1 + n_series): t, then each series (NaN = none) */
+    double *rows; /* n_rows x (1 + n_series): t, then each series (NaN = none) */
     size_t n_rows, cap_rows;
     uint64_t ticks;
     double thread_cpu_s;
     bool has_baseline;
-    double *idle_w;          /* per channel; NaN when unknown */
+    double *idle_w; /* per channel; NaN when unknown */
     char bl_origin[16];
     double bl_duration_s, bl_measured_at, bl_ttl_s;
     char bl_cache[4096];

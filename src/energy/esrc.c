@@ -185,7 +185,7 @@ void lle_energy_cpu_model(char *out, size_t size, int *sockets)
     char path[4200], line[1024];
     const char *v;
     FILE *f;
-    unsigned long seen = 0;   /* physical ids 0..63 seen */
+    unsigned long seen = 0; /* physical ids 0..63 seen */
     int n = 0;
 
     out[0] = '\0';

@@ -17,9 +17,9 @@
 #include "common/util.h"
 #include "energy/energy_internal.h"
 
-#define DEFAULT_TDP_W 85.0            /* CodeCarbon's POWER_CONSTANT for unknown CPUs */
-#define RAM_W_PER_GB (3.0 / 8.0)      /* CodeCarbon: 3 W per 8 GB of DDR3/DDR4 */
-#define MAX_TOK 32
+#define DEFAULT_TDP_W 85.0        /* CodeCarbon's POWER_CONSTANT for unknown CPUs */
+#define RAM_W_PER_GB  (3.0 / 8.0) /* CodeCarbon: 3 W per 8 GB of DDR3/DDR4 */
+#define MAX_TOK       32
 
 typedef struct toks {
     int n;
@@ -101,8 +101,8 @@ static bool split_line(char *line, char **name, double *tdp)
     return errno == 0 && end != comma + 1 && *end == '\0' && *tdp > 0.0 && isfinite(*tdp);
 }
 
-lle_status lle_tdp_lookup(const char *csv_path, const char *model, double *tdp_w, char *matched,
-                          size_t matched_size, lle_error *err)
+lle_status lle_tdp_lookup(const char *csv_path, const char *model, double *tdp_w, char *matched, size_t matched_size,
+                          lle_error *err)
 {
     char line[512];
     toks m, e;
@@ -110,15 +110,15 @@ lle_status lle_tdp_lookup(const char *csv_path, const char *model, double *tdp_w
     FILE *f = fopen(csv_path, "re");
 
     if (f == NULL)
-        return lle_fail(err, errno == ENOENT ? LLE_ERR_NOT_FOUND : LLE_ERR_IO, "%s: %s (set LLE_DATA_DIR)",
-                        csv_path, strerror(errno));
+        return lle_fail(err, errno == ENOENT ? LLE_ERR_NOT_FOUND : LLE_ERR_IO, "%s: %s (set LLE_DATA_DIR)", csv_path,
+                        strerror(errno));
     tokenize(model, &m);
     while (fgets(line, sizeof line, f) != NULL) {
         char *name;
         double tdp;
         int score;
         if (++line_no == 1 || !split_line(line, &name, &tdp))
-            continue;   /* header, malformed TDP ("27.29.5") or a zero TDP */
+            continue; /* header, malformed TDP ("27.29.5") or a zero TDP */
         tokenize(name, &e);
         score = match_score(&m, &e);
         if (score > best) {
@@ -133,7 +133,7 @@ lle_status lle_tdp_lookup(const char *csv_path, const char *model, double *tdp_w
 
 typedef struct est_ctx {
     lle_cpustat cpu;
-    double cpu_w;    /* TDP x sockets */
+    double cpu_w; /* TDP x sockets */
     double ram_w;
 } est_ctx;
 
@@ -185,7 +185,7 @@ static double cpu_tdp(const lle_meter_opts *o, const char *model, char *from, si
         return tdp;
     }
     lle_energy_fmt(from, size, "CodeCarbon's default TDP: '%s' %s", model[0] ? model : "(unknown CPU)",
-             dir == NULL ? "(cpu_power.csv not found: set LLE_DATA_DIR)" : "is not in cpu_power.csv");
+                   dir == NULL ? "(cpu_power.csv not found: set LLE_DATA_DIR)" : "is not in cpu_power.csv");
     return DEFAULT_TDP_W;
 }
 
@@ -227,14 +227,14 @@ static lle_status add_cpu(edisc *d, est_ctx *c, const lle_meter_opts *o, lle_err
 
     lle_energy_cpu_model(model, sizeof model, &sockets);
     if (!lle_cpustat_open(&c->cpu))
-        return edisc_add_bad(d, "estimate", "estimate:cpu", model, "/proc/stat cannot be read: no CPU estimate",
-                             "", err);
+        return edisc_add_bad(d, "estimate", "estimate:cpu", model, "/proc/stat cannot be read: no CPU estimate", "",
+                             err);
     tdp = cpu_tdp(o, model, from, sizeof from);
     c->cpu_w = tdp * sockets;
     base_desc(&ch, c, 0, "estimate:cpu", "cpu");
     lle_strlcpy(ch.name, model[0] ? model : "CPU", sizeof ch.name);
-    lle_energy_fmt(ch.how, sizeof ch.how, "P = %.4g W TDP x %d socket%s x CPU utilisation (/proc/stat); %s", tdp, sockets,
-             sockets > 1 ? "s" : "", from);
+    lle_energy_fmt(ch.how, sizeof ch.how, "P = %.4g W TDP x %d socket%s x CPU utilisation (/proc/stat); %s", tdp,
+                   sockets, sockets > 1 ? "s" : "", from);
     return edisc_add_channel(d, &ch, err);
 }
 
@@ -248,8 +248,10 @@ static lle_status add_ram(edisc *d, est_ctx *c, lle_error *err)
     c->ram_w = RAM_W_PER_GB * (double)bytes / 1e9;
     base_desc(&ch, c, 1, "estimate:ram", "ram");
     lle_energy_fmt(ch.name, sizeof ch.name, "RAM (%.1f GB installed)", (double)bytes / 1e9);
-    lle_energy_fmt(ch.how, sizeof ch.how, "P = 3 W per 8 GB x %.2f GB installed (/proc/meminfo) = %.3g W, "
-             "constant (CodeCarbon's RAM model)", (double)bytes / 1e9, c->ram_w);
+    lle_energy_fmt(ch.how, sizeof ch.how,
+                   "P = 3 W per 8 GB x %.2f GB installed (/proc/meminfo) = %.3g W, "
+                   "constant (CodeCarbon's RAM model)",
+                   (double)bytes / 1e9, c->ram_w);
     return edisc_add_channel(d, &ch, err);
 }
 

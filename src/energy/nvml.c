@@ -18,16 +18,20 @@
 #include "common/util.h"
 #include "energy/energy_internal.h"
 
-#define NVML_SUCCESS 0
+#define NVML_SUCCESS             0
 #define NVML_ERROR_NOT_SUPPORTED 3
-#define NVML_MAX_GPUS 64
+#define NVML_MAX_GPUS            64
 /* Windows shorter than this many NVML counter updates (~100 ms each) are
  * integrated from power samples and flagged low-confidence. */
 #define NVML_COUNTER_MIN_WINDOW_S 0.5
 
 typedef void *nvml_dev;
-typedef struct { unsigned long long total, free, used; } nvml_memory;
-typedef struct { unsigned int gpu, memory; } nvml_util;
+typedef struct {
+    unsigned long long total, free, used;
+} nvml_memory;
+typedef struct {
+    unsigned int gpu, memory;
+} nvml_util;
 
 typedef struct nvml_api {
     void *lib;
@@ -52,7 +56,7 @@ typedef struct nvml_api {
     bool has_energy[NVML_MAX_GPUS];
 } nvml_api;
 
-static const char *const AUX[] = {"gpu_util_pct", "mem_util_pct", "mem_used_bytes", "temp_c",
+static const char *const AUX[] = {"gpu_util_pct", "mem_util_pct",  "mem_used_bytes",  "temp_c",
                                   "sm_clock_mhz", "mem_clock_mhz", "throttle_reasons"};
 #define N_AUX ((int)(sizeof AUX / sizeof AUX[0]))
 
@@ -150,8 +154,8 @@ static bool load_symbols(nvml_api *a)
     *(void **)&a->util = sym2(a->lib, "nvmlDeviceGetUtilizationRates", NULL);
     *(void **)&a->clock = sym2(a->lib, "nvmlDeviceGetClockInfo", NULL);
     *(void **)&a->temperature = sym2(a->lib, "nvmlDeviceGetTemperature", NULL);
-    *(void **)&a->throttle = sym2(a->lib, "nvmlDeviceGetCurrentClocksEventReasons",
-                                  "nvmlDeviceGetCurrentClocksThrottleReasons");
+    *(void **)&a->throttle =
+        sym2(a->lib, "nvmlDeviceGetCurrentClocksEventReasons", "nvmlDeviceGetCurrentClocksThrottleReasons");
     return a->init != NULL && a->count != NULL && a->by_index != NULL && (a->energy != NULL || a->power != NULL);
 }
 
@@ -224,20 +228,22 @@ static lle_status add_gpu(edisc *d, nvml_api *a, int nv_index, int cuda_index, l
     a->has_energy[k] = a->energy != NULL && (rc_e = a->energy(dev, &mj)) == NVML_SUCCESS;
     ch.has_power = a->power != NULL && (rc_p = a->power(dev, &mw)) == NVML_SUCCESS;
     lle_energy_fmt(ch.name, sizeof ch.name, "%s (NVML %d, CUDA %d%s%s)", gname, nv_index, cuda_index,
-             uuid[0] ? ", " : "", uuid);
+                   uuid[0] ? ", " : "", uuid);
     if (!a->has_energy[k] && !ch.has_power) {
         char why[320];
         lle_energy_fmt(why, sizeof why, "neither energy nor power can be read: %s",
-                 nv_err(a, rc_e != -1 ? rc_e : rc_p));
+                       nv_err(a, rc_e != -1 ? rc_e : rc_p));
         return edisc_add_bad(d, "nvml", ch.id, ch.name, why, "", err);
     }
     a->dev[k] = dev;
     a->n++;
     lle_strlcpy(ch.kind, "nvml", sizeof ch.kind);
     lle_strlcpy(ch.domain, "gpu", sizeof ch.domain);
-    lle_energy_fmt(ch.how, sizeof ch.how, "%s", a->has_energy[k]
-             ? "nvmlDeviceGetTotalEnergyConsumption (mJ); nvmlDeviceGetPowerUsage (mW, trapezoid) for short windows"
-             : "nvmlDeviceGetPowerUsage (mW) integrated by the trapezoid rule (no energy counter before Volta)");
+    lle_energy_fmt(
+        ch.how, sizeof ch.how, "%s",
+        a->has_energy[k]
+            ? "nvmlDeviceGetTotalEnergyConsumption (mJ); nvmlDeviceGetPowerUsage (mW, trapezoid) for short windows"
+            : "nvmlDeviceGetPowerUsage (mW) integrated by the trapezoid rule (no energy counter before Volta)");
     ch.method = LLE_ENERGY_MEASURED;
     ch.in_total = ch.energy = true;
     ch.has_counter = a->has_energy[k];
@@ -268,8 +274,10 @@ static lle_status start_nvml(edisc *d, nvml_api *a, const char *path, lle_error 
     }
     if ((rc = a->init()) != NVML_SUCCESS) {
         lle_energy_fmt(why, sizeof why, "nvmlInit failed: %s", nv_err(a, rc));
-        return nvml_unusable(d, why, rc == 4 ? "give this user access to /dev/nvidia* (e.g. the video group)"
-                                              : "check the driver with nvidia-smi", err);
+        return nvml_unusable(d, why,
+                             rc == 4 ? "give this user access to /dev/nvidia* (e.g. the video group)"
+                                     : "check the driver with nvidia-smi",
+                             err);
     }
     a->initialised = true;
     return LLE_OK;
@@ -290,8 +298,10 @@ lle_status lle_nvml_discover(edisc *d, lle_error *err)
     if (a->lib == NULL) {
         lle_energy_fmt(why, sizeof why, "%s not loadable (no NVIDIA driver): %s", path, dlerror());
         free(a);
-        return nvml_unusable(d, why, "install the NVIDIA driver (it ships libnvidia-ml.so.1); in a container "
-                                     "use the NVIDIA container toolkit (--gpus all)", err);
+        return nvml_unusable(d, why,
+                             "install the NVIDIA driver (it ships libnvidia-ml.so.1); in a container "
+                             "use the NVIDIA container toolkit (--gpus all)",
+                             err);
     }
     st = edisc_add_ctx(d, &NVML_OPS, a, err);
     if (st == LLE_OK)

@@ -18,7 +18,7 @@
 #include "common/util.h"
 #include "energy/energy_internal.h"
 
-#define PERF_MAX_FDS 64
+#define PERF_MAX_FDS         64
 #define PERF_MAX_PLAUSIBLE_W 2000.0
 
 typedef struct perf_ctx {
@@ -54,8 +54,10 @@ static const ech_ops PERF_OPS = {perf_read, perf_close};
 
 static const char *domain_of(const char *event)
 {
-    static const char *const map[][2] = {{"energy-pkg", "package"}, {"energy-cores", "core"},
-                                         {"energy-gpu", "uncore"},  {"energy-ram", "dram"},
+    static const char *const map[][2] = {{"energy-pkg", "package"},
+                                         {"energy-cores", "core"},
+                                         {"energy-gpu", "uncore"},
+                                         {"energy-ram", "dram"},
                                          {"energy-psys", "psys"}};
 
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
@@ -79,13 +81,19 @@ static int paranoid_level(void)
 static void refusal(int e, char *why, size_t why_size, char *fix, size_t fix_size, const char *event)
 {
     if (e == EACCES || e == EPERM) {
-        lle_energy_fmt(why, why_size, "perf_event_open(power/%s) refused: %s (kernel.perf_event_paranoid = %d; "
-                 "system-wide events need <= 0 or CAP_PERFMON)", event, strerror(e), paranoid_level());
-        lle_energy_fmt(fix, fix_size, "sudo setcap cap_perfmon+ep %s ; or until reboot: sudo sysctl "
-                 "kernel.perf_event_paranoid=0 (persist in /etc/sysctl.d/) ; or run as root", lle_energy_self_exe());
+        lle_energy_fmt(why, why_size,
+                       "perf_event_open(power/%s) refused: %s (kernel.perf_event_paranoid = %d; "
+                       "system-wide events need <= 0 or CAP_PERFMON)",
+                       event, strerror(e), paranoid_level());
+        lle_energy_fmt(fix, fix_size,
+                       "sudo setcap cap_perfmon+ep %s ; or until reboot: sudo sysctl "
+                       "kernel.perf_event_paranoid=0 (persist in /etc/sysctl.d/) ; or run as root",
+                       lle_energy_self_exe());
     } else {
-        lle_energy_fmt(why, why_size, "perf_event_open(power/%s) failed: %s (this CPU or kernel has no such "
-                 "energy event)", event, strerror(e));
+        lle_energy_fmt(why, why_size,
+                       "perf_event_open(power/%s) failed: %s (this CPU or kernel has no such "
+                       "energy event)",
+                       event, strerror(e));
         fix[0] = '\0';
     }
 }
@@ -117,8 +125,7 @@ static bool read_event(const char *pmu, const char *name, perf_event *ev)
     return true;
 }
 
-static lle_status open_event(edisc *d, perf_ctx *c, const perf_event *ev, int cpu, int pkg, bool multi,
-                             lle_error *err)
+static lle_status open_event(edisc *d, perf_ctx *c, const perf_event *ev, int cpu, int pkg, bool multi, lle_error *err)
 {
     struct perf_event_attr a;
     char why[320], fix[512];
@@ -144,8 +151,7 @@ static lle_status open_event(edisc *d, perf_ctx *c, const perf_event *ev, int cp
     lle_strlcpy(ch.domain, domain_of(ev->name), sizeof ch.domain);
     lle_energy_fmt(ch.how, sizeof ch.how, "perf_event power/%s on cpu %d, %.6g J per count", ev->name, cpu, ev->scale);
     ch.method = LLE_ENERGY_MEASURED;
-    ch.in_total = strcmp(ch.domain, "package") == 0 || strcmp(ch.domain, "dram") == 0 ||
-                  strcmp(ch.domain, "psys") == 0;
+    ch.in_total = strcmp(ch.domain, "package") == 0 || strcmp(ch.domain, "dram") == 0 || strcmp(ch.domain, "psys") == 0;
     ch.has_counter = ch.energy = ch.check_stuck = true;
     ch.scale_j = ev->scale;
     ch.max_w = PERF_MAX_PLAUSIBLE_W;
@@ -175,7 +181,7 @@ static int parse_cpumask(const char *pmu, int *cpus, int max)
             break;
         if (*end == '-')
             b = strtol(end + 1, &end, 10);
-        if (a < 0 || b < a || b > 1L << 20)  /* not a CPU range (and x++ must not overflow) */
+        if (a < 0 || b < a || b > 1L << 20) /* not a CPU range (and x++ must not overflow) */
             break;
         for (long x = a; x <= b && n < max; x++)
             cpus[n++] = (int)x;

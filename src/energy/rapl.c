@@ -40,7 +40,7 @@ static bool rapl_read(void *vctx, int sub, bool aux, ech_sample *s)
         return true;
     }
     lle_energy_fmt(s->why, sizeof s->why, "%s: cannot be read any more (%s)", c->path[sub],
-             errno != 0 ? strerror(errno) : "not a number");
+                   errno != 0 ? strerror(errno) : "not a number");
     return false;
 }
 
@@ -73,17 +73,16 @@ static const char *domain_of(const char *name)
 static void permission_fix(char *fix, size_t size, const char *root)
 {
     lle_energy_fmt(fix, size,
-             "run as root, or allow reading until reboot: sudo chmod o+r %s/intel-rapl:*/energy_uj "
-             "%s/intel-rapl:*/intel-rapl:*/energy_uj ; permanently with a udev rule: echo "
-             "'SUBSYSTEM==\"powercap\", ACTION==\"add\", RUN+=\"/bin/chmod o+r /sys%%p/energy_uj\"' | "
-             "sudo tee /etc/udev/rules.d/99-powercap-energy.rules && sudo udevadm trigger "
-             "--subsystem-match=powercap ; or use the perf power PMU: sudo setcap cap_perfmon+ep %s",
-             root, root, lle_energy_self_exe());
+                   "run as root, or allow reading until reboot: sudo chmod o+r %s/intel-rapl:*/energy_uj "
+                   "%s/intel-rapl:*/intel-rapl:*/energy_uj ; permanently with a udev rule: echo "
+                   "'SUBSYSTEM==\"powercap\", ACTION==\"add\", RUN+=\"/bin/chmod o+r /sys%%p/energy_uj\"' | "
+                   "sudo tee /etc/udev/rules.d/99-powercap-energy.rules && sudo udevadm trigger "
+                   "--subsystem-match=powercap ; or use the perf power PMU: sudo setcap cap_perfmon+ep %s",
+                   root, root, lle_energy_self_exe());
 }
 
 /* Name of zone `dir` ("package-0"), its parent's name for subzones. */
-static void zone_label(const char *root, const char *dir, char *id, size_t id_size, char *name,
-                       size_t name_size)
+static void zone_label(const char *root, const char *dir, char *id, size_t id_size, char *name, size_t name_size)
 {
     char path[4200], parent[256], pname[64] = "";
     const char *colon2 = strchr(dir + 11, ':');
@@ -124,7 +123,7 @@ static lle_status add_zone(edisc *d, rapl_ctx *c, const char *root, const char *
         if (e == EACCES || e == EPERM)
             permission_fix(fix, sizeof fix, root);
         lle_energy_fmt(why, sizeof why, "%s: %s%s", path, fd < 0 || e != 0 ? strerror(e) : "not a number",
-                 e == EACCES || e == EPERM ? " (energy_uj is root-only since Linux 5.10)" : "");
+                       e == EACCES || e == EPERM ? " (energy_uj is root-only since Linux 5.10)" : "");
         return edisc_add_bad(d, "rapl", id, name, why, fix, err);
     }
     if (c->n >= RAPL_MAX_ZONES) {
@@ -139,10 +138,9 @@ static lle_status add_zone(edisc *d, rapl_ctx *c, const char *root, const char *
     lle_strlcpy(ch.kind, "rapl", sizeof ch.kind);
     lle_strlcpy(ch.domain, domain_of(name), sizeof ch.domain);
     lle_energy_fmt(ch.how, sizeof ch.how, "%s (microjoules, wraps at max_energy_range_uj = %llu)", path,
-             (unsigned long long)max_uj);
+                   (unsigned long long)max_uj);
     ch.method = LLE_ENERGY_MEASURED;
-    ch.in_total = strcmp(ch.domain, "package") == 0 || strcmp(ch.domain, "dram") == 0 ||
-                  strcmp(ch.domain, "psys") == 0;
+    ch.in_total = strcmp(ch.domain, "package") == 0 || strcmp(ch.domain, "dram") == 0 || strcmp(ch.domain, "psys") == 0;
     ch.has_counter = ch.energy = ch.check_stuck = true;
     ch.scale_j = 1e-6;
     ch.modulus = max_uj > 0 ? max_uj + 1 : 0;
@@ -157,12 +155,14 @@ static lle_status no_rapl(edisc *d, const char *root, int e, lle_error *err)
 {
     char why[320];
 
-    lle_energy_fmt(why, sizeof why, "%s: %s (no powercap RAPL here: the intel_rapl driver is not loaded, the CPU "
-             "has no RAPL, or this is a virtual machine, which rarely exposes it)", root,
-             e != 0 ? strerror(e) : "no intel-rapl zones");
+    lle_energy_fmt(why, sizeof why,
+                   "%s: %s (no powercap RAPL here: the intel_rapl driver is not loaded, the CPU "
+                   "has no RAPL, or this is a virtual machine, which rarely exposes it)",
+                   root, e != 0 ? strerror(e) : "no intel-rapl zones");
     return edisc_add_bad(d, "rapl", NULL, "", why,
                          "on bare metal: sudo modprobe intel_rapl_msr (Intel; AMD Zen needs Linux >= 5.8); "
-                         "inside a virtual machine there is no fix", err);
+                         "inside a virtual machine there is no fix",
+                         err);
 }
 
 lle_status lle_rapl_discover(edisc *d, lle_error *err)

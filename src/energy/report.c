@@ -76,10 +76,10 @@ static void info_text(const lle_energy_source_info *s, char *buf, size_t size)
         lle_energy_fmt(reading, sizeof reading, "%.2f W now", s->power_w);
     if (s->readable)
         lle_energy_fmt(buf, size, "  %-24s %-9s %-22s %s%s\n      %s\n", s->id, lle_energy_method_name(s->method),
-                reading, s->name, s->in_total ? "" : " (inside another source: not summed)", s->how);
+                       reading, s->name, s->in_total ? "" : " (inside another source: not summed)", s->how);
     else
         lle_energy_fmt(buf, size, "  %-24s not readable: %s\n%s%s%s", s->id, s->status, s->fix[0] ? "      fix: " : "",
-                s->fix, s->fix[0] ? "\n" : "");
+                       s->fix, s->fix[0] ? "\n" : "");
 }
 
 char *lle_energy_report_text(void)

@@ -20,8 +20,8 @@
 typedef struct lle_run_energy_opts {
     lle_meter_opts meter;
     lle_baseline_opts baseline;
-    const char *carbon;      /* --carbon-intensity: NULL = world average */
-    double pue;              /* 0 = 1.0 */
+    const char *carbon; /* --carbon-intensity: NULL = world average */
+    double pue;         /* 0 = 1.0 */
 } lle_run_energy_opts;
 
 typedef struct lle_run_energy {
@@ -29,10 +29,10 @@ typedef struct lle_run_energy {
     lle_carbon carbon;
     lle_meter_window *w_all, *w_phase;
     lle_energy_window *all, *prefill, *decode;
-    long long prompt_tokens;  /* prompt tokens of the batch in flight */
-    long long fed;            /* tokens decoded in the batch so far */
+    long long prompt_tokens; /* prompt tokens of the batch in flight */
+    long long fed;           /* tokens decoded in the batch so far */
     bool in_prefill;
-    lle_status hook_st;       /* first failure inside the hook (reported at batch end) */
+    lle_status hook_st; /* first failure inside the hook (reported at batch end) */
     lle_error hook_err;
 } lle_run_energy;
 

@@ -128,10 +128,10 @@ static void add_derived_set(cJSON *o, const char *suffix, double e, const lle_en
      * per-joule ratios of it would be meaningless, so they are null */
     if (e < 1e-6)
         e = 0.0;
-#define ADD(key, value)                                                     \
-    do {                                                                    \
-        lle_energy_fmt(name, sizeof name, "%s%s", key, suffix);                   \
-        cJSON_AddItemToObject(o, name, value);                              \
+#define ADD(key, value)                                                                                                \
+    do {                                                                                                               \
+        lle_energy_fmt(name, sizeof name, "%s%s", key, suffix);                                                        \
+        cJSON_AddItemToObject(o, name, value);                                                                         \
     } while (0)
     ADD("j_per_output_token", num_or_null(e, (double)wk->output_tokens));
     ADD("j_per_request", num_or_null(e, (double)wk->requests));
@@ -217,8 +217,10 @@ static cJSON *command_json(const lle_measured_command *cmd)
 
     for (int i = 0; argv != NULL && i < cmd->argc; i++)
         cJSON_AddItemToArray(argv, cJSON_CreateString(cmd->argv[i]));
-    cJSON_AddItemToObject(o, "exit_code", cmd->exit_code >= 0 ? cJSON_CreateNumber(cmd->exit_code) : cJSON_CreateNull());
-    cJSON_AddItemToObject(o, "signal", cmd->term_signal > 0 ? cJSON_CreateNumber(cmd->term_signal) : cJSON_CreateNull());
+    cJSON_AddItemToObject(o, "exit_code",
+                          cmd->exit_code >= 0 ? cJSON_CreateNumber(cmd->exit_code) : cJSON_CreateNull());
+    cJSON_AddItemToObject(o, "signal",
+                          cmd->term_signal > 0 ? cJSON_CreateNumber(cmd->term_signal) : cJSON_CreateNull());
     return o;
 }
 
@@ -238,7 +240,8 @@ char *lle_measure_document_json(const char *id, const char *started_at, const ll
     cJSON_AddItemToObject(root, "command", command_json(cmd));
     cJSON_AddItemToObject(root, "environment", env != NULL ? env : cJSON_CreateNull());
     metrics = cJSON_AddObjectToObject(root, "metrics");
-    cJSON_AddNumberToObject(metrics, "wall_s", energy != NULL && energy->whole != NULL ? energy->whole->duration_s : 0.0);
+    cJSON_AddNumberToObject(metrics, "wall_s",
+                            energy != NULL && energy->whole != NULL ? energy->whole->duration_s : 0.0);
     if (energy != NULL && energy->whole != NULL && energy->meter != NULL)
         cJSON_AddItemToObject(root, "energy", section_cjson(energy));
     out = cJSON_Print(root);

@@ -16,7 +16,7 @@
 
 /* Estimates read utilisation from /proc/stat, which counts 10 ms ticks. */
 #define ESTIMATE_MIN_WINDOW_S 0.5
-#define MIN_POWER_READINGS 3
+#define MIN_POWER_READINGS    3
 
 static void add_note(char *note, size_t size, const char *text)
 {
@@ -42,8 +42,10 @@ static double pick_energy(const mchan *c, const msnap *a, const msnap *b, double
         return b->e_ctr - a->e_ctr;
     if (c->d.has_counter) {
         r->low_confidence = true;
-        lle_energy_fmt(text, sizeof text, "window of %.3f s is shorter than %.2f s (a few counter updates): integrated "
-                 "from power readings", dur, c->d.counter_min_window_s);
+        lle_energy_fmt(text, sizeof text,
+                       "window of %.3f s is shorter than %.2f s (a few counter updates): integrated "
+                       "from power readings",
+                       dur, c->d.counter_min_window_s);
         add_note(r->note, sizeof r->note, text);
     } else if (c->d.method == LLE_ENERGY_MEASURED && reads < MIN_POWER_READINGS) {
         r->low_confidence = true;
@@ -73,7 +75,8 @@ static void fill_flags(const mchan *c, const msnap *a, const msnap *b, double t_
     if (!a->ok || !b->ok) {
         r->partial = true;
         if (c->lost)
-            lle_energy_fmt(text, sizeof text, "source lost at %.3f s (window ends at %.3f s): %s", c->lost_t, t_end, c->why);
+            lle_energy_fmt(text, sizeof text, "source lost at %.3f s (window ends at %.3f s): %s", c->lost_t, t_end,
+                           c->why);
         else
             lle_energy_fmt(text, sizeof text, "a read at a window edge failed: %s", c->why);
         add_note(r->note, sizeof r->note, text);
@@ -224,7 +227,8 @@ static cJSON *reading_json(const lle_energy_reading *r)
     cJSON_AddNumberToObject(o, "energy_j", r->energy_j);
     cJSON_AddNumberToObject(o, "avg_power_w", r->avg_power_w);
     cJSON_AddNumberToObject(o, "peak_power_w", r->peak_power_w);
-    cJSON_AddItemToObject(o, "idle_power_w", r->has_baseline ? cJSON_CreateNumber(r->idle_power_w) : cJSON_CreateNull());
+    cJSON_AddItemToObject(o, "idle_power_w",
+                          r->has_baseline ? cJSON_CreateNumber(r->idle_power_w) : cJSON_CreateNull());
     cJSON_AddNumberToObject(o, "net_energy_j", r->net_energy_j);
     cJSON_AddBoolToObject(o, "partial", r->partial);
     cJSON_AddBoolToObject(o, "low_confidence", r->low_confidence);

@@ -26,16 +26,16 @@ typedef struct llama_engine {
     lle_sampling sampling;
     void (*on_decode)(void *user, int n_tokens, int n_kv_used, const int8_t *logits);
     void *on_decode_user;
-    int kv_used;             /* cells in use during the current generate() */
-    int32_t *eog;            /* end-of-generation token ids */
+    int kv_used;  /* cells in use during the current generate() */
+    int32_t *eog; /* end-of-generation token ids */
     int n_eog;
 } llama_engine;
 
 /* Per-sequence state during one generate() call. */
 typedef struct seq_state {
     struct llama_sampler *chain;
-    int32_t last;            /* last sampled token, fed at the next step */
-    int pos;                 /* position of `last` */
+    int32_t last; /* last sampled token, fed at the next step */
+    int pos;      /* position of `last` */
     int active;
 } seq_state;
 
@@ -73,7 +73,7 @@ static struct llama_sampler *build_chain(const llama_engine *e, uint64_t seed)
         return NULL;
     if (s->repeat_penalty != 1.0f)
         llama_sampler_chain_add(c, llama_sampler_init_penalties(llama_vocab_n_tokens(e->vocab), s->repeat_last_n,
-                                                                   s->repeat_penalty, 0.0f, 0.0f));
+                                                                s->repeat_penalty, 0.0f, 0.0f));
     if (s->temperature <= 0.0f) {
         llama_sampler_chain_add(c, llama_sampler_init_greedy());
         return c;
@@ -182,8 +182,8 @@ cleanup:
     return st;
 }
 
-static lle_status le_tokenize(lle_engine *base, const char *text, int add_special, int32_t **tokens,
-                              int *n_tokens, lle_error *err)
+static lle_status le_tokenize(lle_engine *base, const char *text, int add_special, int32_t **tokens, int *n_tokens,
+                              lle_error *err)
 {
     llama_engine *e = (llama_engine *)base;
     int len = (int)strlen(text);
@@ -218,8 +218,7 @@ static void batch_add(struct llama_batch *b, int32_t tok, int pos, int seq, bool
 
 /* Sample sequence s from batch row `idx`, record its timestamp. Returns 1 when
  * the sequence is finished. */
-static int sample_one(llama_engine *e, seq_state *ss, int s, int idx, const lle_gen_request *rq,
-                      lle_gen_trace *tr)
+static int sample_one(llama_engine *e, seq_state *ss, int s, int idx, const lle_gen_request *rq, lle_gen_trace *tr)
 {
     const lle_sampling *sp = &e->sampling;
     int32_t tok;
@@ -299,8 +298,8 @@ static lle_status check_fit(const llama_engine *e, const lle_gen_request *reqs, 
     long long cells = 0;
 
     if (n < 1 || n > e->n_seq_max)
-        return lle_fail(err, LLE_ERR_INVALID, "batch of %d requests, the context holds at most %d sequences",
-                        n, e->n_seq_max);
+        return lle_fail(err, LLE_ERR_INVALID, "batch of %d requests, the context holds at most %d sequences", n,
+                        e->n_seq_max);
     for (int s = 0; s < n; s++) {
         if (reqs[s].n_prompt < 1 || reqs[s].n_out < 1)
             return lle_fail(err, LLE_ERR_INVALID, "request %d: empty prompt or no output asked", s);
@@ -378,8 +377,8 @@ static uint64_t le_kv_bytes(lle_engine *base)
     const struct llama_model *m = e->model;
     int64_t head_dim = llama_model_n_embd(m) / llama_model_n_head(m);
     int64_t n_embd_kv = head_dim * llama_model_n_head_kv(m);
-    uint64_t row = ggml_row_size((enum ggml_type)e->type_k, n_embd_kv) +
-                   ggml_row_size((enum ggml_type)e->type_v, n_embd_kv);
+    uint64_t row =
+        ggml_row_size((enum ggml_type)e->type_k, n_embd_kv) + ggml_row_size((enum ggml_type)e->type_v, n_embd_kv);
 
     /* K and V rows of every layer for every allocated context cell. */
     return row * (uint64_t)llama_model_n_layer(m) * (uint64_t)e->n_ctx;

@@ -31,7 +31,10 @@ static uint64_t fnv1a(uint64_t h, const char *s)
     return h;
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 /* <arch>.attention.sliding_window > 0: the graph has a second, windowed KV
  * span the fit does not model. */
@@ -45,9 +48,12 @@ static bool has_sliding_window(const struct gguf_context *g, const char *arch)
     if (id < 0)
         return false;
     switch (gguf_get_kv_type(g, id)) {
-    case GGUF_TYPE_UINT32: return gguf_get_val_u32(g, id) > 0;
-    case GGUF_TYPE_INT32: return gguf_get_val_i32(g, id) > 0;
-    default: return true;
+    case GGUF_TYPE_UINT32:
+        return gguf_get_val_u32(g, id) > 0;
+    case GGUF_TYPE_INT32:
+        return gguf_get_val_i32(g, id) > 0;
+    default:
+        return true;
     }
 }
 
@@ -64,8 +70,10 @@ static lle_status tensors_hash(const char *path, const char *arch, uint64_t *has
     if (g == NULL)
         return lle_fail(err, LLE_ERR_FORMAT, "%s: not a GGUF file or truncated", path);
     if (has_sliding_window(g, arch)) {
-        st = lle_fail(err, LLE_ERR_UNSUPPORTED, "%s: sliding-window attention (%s.attention.sliding_window): "
-                      "executed FLOPs are not supported for it yet", path, arch);
+        st = lle_fail(err, LLE_ERR_UNSUPPORTED,
+                      "%s: sliding-window attention (%s.attention.sliding_window): "
+                      "executed FLOPs are not supported for it yet",
+                      path, arch);
         goto cleanup;
     }
     n = gguf_get_n_tensors(g);
@@ -119,8 +127,8 @@ lle_status lle_flops_fingerprint(const char *model_path, const lle_model_info *m
              "head_dim_v=%u;n_ff=%u;n_vocab=%u;n_expert=%u;n_expert_used=%u;n_rot=%u;flash_attn=%d;kv_type=%s;"
              "offload=%d;tensors=%" PRId64 ":%016" PRIx64,
              LLE_FLOPS_FIT_VERSION, lle_llama_release(), m->arch, m->n_layer, m->n_embd, m->n_head, m->n_head_kv,
-             m->head_dim_k, m->head_dim_v, m->n_ff, m->n_vocab, m->n_expert, m->n_expert_used, m->n_rot,
-             s->flash_attn, s->kv_type != NULL ? s->kv_type : "f16", s->n_gpu_layers != 0, nt, th);
+             m->head_dim_k, m->head_dim_v, m->n_ff, m->n_vocab, m->n_expert, m->n_expert_used, m->n_rot, s->flash_attn,
+             s->kv_type != NULL ? s->kv_type : "f16", s->n_gpu_layers != 0, nt, th);
     snprintf(fp, 17, "%016" PRIx64, fnv1a(0xCBF29CE484222325ULL, text));
     if (key != NULL)
         lle_strlcpy(key, text, key_size);
@@ -241,7 +249,8 @@ static const char *parse_fit(const cJSON *root, lle_flops_fit *fit)
     fit->n_check_points = (uint32_t)v;
     if (!cJSON_IsArray(ops))
         return "uncounted_ops";
-    cJSON_ArrayForEach(op, ops) {
+    cJSON_ArrayForEach(op, ops)
+    {
         size_t len = strlen(fit->uncounted_ops);
         if (!cJSON_IsString(op))
             return "uncounted_ops";

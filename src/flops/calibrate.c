@@ -23,8 +23,8 @@
 #include "lle/version.h"
 #include "run/run_internal.h"
 
-#define CAL_N_CTX 1024  /* KV cells of the counting context: room for three spans */
-#define CAL_N_BATCH 64  /* small: its compute buffers stay small; fills take a few chunks */
+#define CAL_N_CTX    1024 /* KV cells of the counting context: room for three spans */
+#define CAL_N_BATCH  64   /* small: its compute buffers stay small; fills take a few chunks */
 #define CAL_N_POINTS 7
 
 typedef struct calib {
@@ -33,7 +33,7 @@ typedef struct calib {
     lle_flops_point pts[CAL_N_POINTS];
     int n;
     const char *path;
-    bool full;               /* compute every counted decode */
+    bool full; /* compute every counted decode */
 } calib;
 
 static void merge_uncounted(lle_flops_fit *fit, const char *ops)
@@ -65,7 +65,8 @@ static lle_status measure(calib *k, int n_fill, int n_tokens, int n_outputs, lle
     if (cnt.kv_span == 0 || cnt.kv_span_varies)
         return lle_fail(err, LLE_ERR_UNSUPPORTED,
                         "%s: the FLOPs calibration found %s attention node in the graph (not a KV-cache "
-                        "decoder transformer?)", k->path, cnt.kv_span == 0 ? "no" : "more than one KV span per");
+                        "decoder transformer?)",
+                        k->path, cnt.kv_span == 0 ? "no" : "more than one KV span per");
     k->fit->flash_attn_used = cnt.flash_attn;
     merge_uncounted(k->fit, cnt.uncounted);
     p->n_tokens = (uint32_t)n_tokens;
@@ -85,8 +86,8 @@ static lle_status check_spans(const calib *k, uint32_t n_ctx, lle_error *err)
         if (want != k->pts[i].kv_span)
             return lle_fail(err, LLE_ERR_UNSUPPORTED,
                             "llama.cpp's KV span at %u cells in use is %u, the calibrated rule (min %u, pad %u) "
-                            "predicts %u", k->pts[i].n_kv_used, k->pts[i].kv_span, k->fit->kv_span_min,
-                            k->fit->kv_span_pad, want);
+                            "predicts %u",
+                            k->pts[i].n_kv_used, k->pts[i].kv_span, k->fit->kv_span_min, k->fit->kv_span_pad, want);
     }
     return LLE_OK;
 }
@@ -104,8 +105,10 @@ static lle_status run_points(calib *k, lle_error *err)
         return st;
     s1 = k->pts[0].kv_span;
     if (s1 + 2 > n_ctx)
-        return lle_fail(err, LLE_ERR_UNSUPPORTED, "llama.cpp's minimum KV span %u leaves no room to calibrate in "
-                        "%u cells", s1, n_ctx);
+        return lle_fail(err, LLE_ERR_UNSUPPORTED,
+                        "llama.cpp's minimum KV span %u leaves no room to calibrate in "
+                        "%u cells",
+                        s1, n_ctx);
     st = measure(k, (int)s1, 1, 1, err);
     if (st == LLE_OK)
         st = measure(k, (int)s1, 2, 1, err);
@@ -113,8 +116,10 @@ static lle_status run_points(calib *k, lle_error *err)
         return st;
     s2 = k->pts[3].kv_span;
     if (s2 <= s1 || s2 + 2 > n_ctx)
-        return lle_fail(err, LLE_ERR_UNSUPPORTED, "llama.cpp's KV span went from %u to %u after %u cells; "
-                        "the calibration cannot follow it in %u cells", s1, s2, s1 + 1, n_ctx);
+        return lle_fail(err, LLE_ERR_UNSUPPORTED,
+                        "llama.cpp's KV span went from %u to %u after %u cells; "
+                        "the calibration cannot follow it in %u cells",
+                        s1, s2, s1 + 1, n_ctx);
     k->fit->kv_span_min = s1;
     k->fit->kv_span_pad = s2 - s1;
     st = measure(k, 0, 3, 2, err);
@@ -125,8 +130,8 @@ static lle_status run_points(calib *k, lle_error *err)
     return st;
 }
 
-static lle_status calibrate_fit(const char *path, const lle_flops_settings *s, lle_flops_fit *fit,
-                                lle_flops_point *pts, lle_error *err)
+static lle_status calibrate_fit(const char *path, const lle_flops_settings *s, lle_flops_fit *fit, lle_flops_point *pts,
+                                lle_error *err)
 {
     lle_flops_counter_opts o;
     calib k;

@@ -37,9 +37,9 @@ struct lle_flops_counter {
     struct llama_batch batch;
     int n_batch;
     int n_vocab;
-    int pos;                 /* next position of sequence 0 */
+    int pos; /* next position of sequence 0 */
     enum counter_mode mode;
-    lle_flops_count *cur;    /* where MODE_COUNT accumulates */
+    lle_flops_count *cur; /* where MODE_COUNT accumulates */
 };
 
 static void note_uncounted(lle_flops_count *c, const char *op)
@@ -76,7 +76,10 @@ static bool eval_cb(struct ggml_tensor *t, bool ask, void *user)
 }
 
 /* Polled by the CPU backend after each node. */
-static bool abort_cb(void *user) { return ((lle_flops_counter *)user)->mode == MODE_COUNT_ONLY; }
+static bool abort_cb(void *user)
+{
+    return ((lle_flops_counter *)user)->mode == MODE_COUNT_ONLY;
+}
 
 static bool quiet_progress(float progress, void *user)
 {
@@ -159,7 +162,10 @@ void lle_flops_counter_close(lle_flops_counter *c)
     free(c);
 }
 
-uint32_t lle_flops_counter_n_ctx(const lle_flops_counter *c) { return llama_n_ctx(c->ctx); }
+uint32_t lle_flops_counter_n_ctx(const lle_flops_counter *c)
+{
+    return llama_n_ctx(c->ctx);
+}
 
 /* Fill c->batch with n tokens of sequence 0 from c->pos on; the last
  * n_outputs request logits. Token ids cycle through the vocabulary. */
@@ -180,8 +186,8 @@ static lle_status decode(lle_flops_counter *c, struct llama_batch b, lle_error *
     int rc = llama_decode(c->ctx, b);
 
     if (rc != 0)
-        return lle_fail(err, LLE_ERR_BACKEND, "llama_decode failed in the FLOPs calibration (code %d, %d tokens)",
-                        rc, b.n_tokens);
+        return lle_fail(err, LLE_ERR_BACKEND, "llama_decode failed in the FLOPs calibration (code %d, %d tokens)", rc,
+                        b.n_tokens);
     return LLE_OK;
 }
 
@@ -241,8 +247,8 @@ static lle_status count_shape(lle_flops_counter *c, int n_tokens, int n_outputs,
 
     if (n_tokens < 1 || n_tokens > c->n_batch || n_outputs < 0 || n_outputs > n_tokens ||
         (uint32_t)(c->pos + n_tokens) > llama_n_ctx(c->ctx))
-        return lle_fail(err, LLE_ERR_INVALID, "bad calibration shape: %d tokens, %d outputs at %d cells used",
-                        n_tokens, n_outputs, c->pos);
+        return lle_fail(err, LLE_ERR_INVALID, "bad calibration shape: %d tokens, %d outputs at %d cells used", n_tokens,
+                        n_outputs, c->pos);
     fill_batch(c, n_tokens, n_outputs);
     st = count_batch(c, c->batch, mode, out, err);
     if (st == LLE_OK && mode == MODE_COUNT)

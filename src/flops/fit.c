@@ -58,8 +58,8 @@ void lle_flops_fit_decode(const lle_flops_fit *fit, int n_tokens, const int8_t *
         lle_flops_parts one;
         for (int i = s; i < e; i++)
             outs += outputs == NULL || outputs[i] != 0;
-        lle_flops_fit_eval(fit, (uint32_t)(e - s), (uint32_t)outs, (uint32_t)(used + e), (uint32_t)(n_ctx > 0 ? n_ctx : 0),
-                           &one);
+        lle_flops_fit_eval(fit, (uint32_t)(e - s), (uint32_t)outs, (uint32_t)(used + e),
+                           (uint32_t)(n_ctx > 0 ? n_ctx : 0), &one);
         lle_flops_parts_add(acc, &one);
     }
 }

@@ -39,24 +39,24 @@ typedef struct lle_flops_counter lle_flops_counter;
 
 typedef struct lle_flops_counter_opts {
     const char *model_path;
-    int flash_attn;          /* -1, 0, 1 */
-    int type_k, type_v;      /* enum ggml_type */
+    int flash_attn;     /* -1, 0, 1 */
+    int type_k, type_v; /* enum ggml_type */
     int n_gpu_layers;
-    int n_threads;           /* <= 0: all cores */
-    int n_ctx;               /* KV cells */
-    int n_batch;             /* logical batch; also n_ubatch unless n_ubatch > 0 */
+    int n_threads; /* <= 0: all cores */
+    int n_ctx;     /* KV cells */
+    int n_batch;   /* logical batch; also n_ubatch unless n_ubatch > 0 */
     int n_ubatch;
-    int n_seq_max;           /* sequences (unified KV cache) */
+    int n_seq_max; /* sequences (unified KV cache) */
 } lle_flops_counter_opts;
 
 /* The count of one llama_decode call. */
 typedef struct lle_flops_count {
     lle_flops_parts parts;
-    uint32_t kv_span;        /* span of the last ubatch's attention (0: none seen) */
-    bool kv_span_varies;     /* attention nodes of one ubatch disagreed on the span */
-    bool flash_attn;         /* FLASH_ATTN_EXT nodes were met */
+    uint32_t kv_span;    /* span of the last ubatch's attention (0: none seen) */
+    bool kv_span_varies; /* attention nodes of one ubatch disagreed on the span */
+    bool flash_attn;     /* FLASH_ATTN_EXT nodes were met */
     uint64_t n_nodes;
-    char uncounted[256];     /* ops without a rule, comma separated */
+    char uncounted[256]; /* ops without a rule, comma separated */
 } lle_flops_count;
 
 lle_status lle_flops_counter_open(const lle_flops_counter_opts *o, lle_flops_counter **out, lle_error *err);
@@ -89,7 +89,7 @@ lle_status lle_flops_counter_decode_batch(lle_flops_counter *c, struct llama_bat
 /* One measured shape of the calibration. */
 typedef struct lle_flops_point {
     uint32_t n_tokens, n_outputs, n_kv_used, kv_span;
-    lle_flops_parts parts;   /* direct count */
+    lle_flops_parts parts; /* direct count */
 } lle_flops_point;
 
 /* Values of the fit's terms for a ubatch shape. */
@@ -112,8 +112,7 @@ lle_status lle_flops_fingerprint(const char *model_path, const lle_model_info *m
 
 /* <cache dir>/<fingerprint>.json, the directory resolved as documented for
  * lle_flops_settings.cache_dir. */
-lle_status lle_flops_cache_path(const lle_flops_settings *s, const char *fp, char *out, size_t size,
-                                lle_error *err);
+lle_status lle_flops_cache_path(const lle_flops_settings *s, const char *fp, char *out, size_t size, lle_error *err);
 
 /* LLE_OK and *fit filled when `path` holds a valid fit of `fp`; NOT_FOUND when
  * absent; FORMAT (message names the file and field) when unusable. */

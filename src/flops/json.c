@@ -9,12 +9,17 @@
 #include "common/util.h"
 #include "flops/flops_internal.h"
 
-static const char *const TERM_NAMES[LLE_FLOPS_N_TERMS] = {"const", "tokens", "outputs", "tokens_x_kv_span",
-                                                          "kv_span"};
+static const char *const TERM_NAMES[LLE_FLOPS_N_TERMS] = {"const", "tokens", "outputs", "tokens_x_kv_span", "kv_span"};
 
-const char *lle_flops_term_name(int t) { return t >= 0 && t < LLE_FLOPS_N_TERMS ? TERM_NAMES[t] : NULL; }
+const char *lle_flops_term_name(int t)
+{
+    return t >= 0 && t < LLE_FLOPS_N_TERMS ? TERM_NAMES[t] : NULL;
+}
 
-static const char *fa_name(int fa) { return fa < 0 ? "auto" : fa ? "on" : "off"; }
+static const char *fa_name(int fa)
+{
+    return fa < 0 ? "auto" : fa ? "on" : "off";
+}
 
 /* An exact integer field. */
 static void add_count(cJSON *o, const char *name, uint64_t v)
@@ -60,7 +65,7 @@ static cJSON *coef_json(const lle_flops_fit *fit)
 static cJSON *uncounted_json(const char *list)
 {
     cJSON *a = cJSON_CreateArray();
-    char buf[sizeof ((lle_flops_fit *)0)->uncounted_ops];
+    char buf[sizeof((lle_flops_fit *)0)->uncounted_ops];
     char *save = NULL;
 
     lle_strlcpy(buf, list, sizeof buf);

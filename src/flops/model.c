@@ -12,8 +12,8 @@
 
 /* Multiply-adds per token of one layer's projections and FFN, by component. */
 typedef struct layer_macs {
-    uint64_t attn_proj; /* d·d_q + d·d_k + d·d_v + d_o·d */
-    uint64_t ffn;       /* dense: 3·d·d_ff; MoE: d·n_expert + n_used·3·d·d_ff */
+    uint64_t attn_proj;    /* d·d_q + d·d_k + d·d_v + d_o·d */
+    uint64_t ffn;          /* dense: 3·d·d_ff; MoE: d·n_expert + n_used·3·d·d_ff */
     uint64_t attn_per_pos; /* per attended position: n_head·(head_dim_k + head_dim_v) */
 } layer_macs;
 
@@ -35,13 +35,14 @@ static layer_macs macs_of(const lle_model_info *m)
 
 lle_status lle_flops_model_check(const lle_model_info *m, lle_error *err)
 {
-    const char *missing = m->n_layer == 0 ? "block_count"
-                        : m->n_embd == 0 ? "embedding_length"
-                        : m->n_head == 0 ? "attention.head_count"
-                        : m->n_head_kv == 0 ? "attention.head_count_kv"
-                        : m->head_dim_k == 0 || m->head_dim_v == 0 ? "attention.key_length/value_length"
-                        : m->n_ff == 0 ? "feed_forward_length"
-                        : m->n_vocab == 0 ? "vocabulary size" : NULL;
+    const char *missing = m->n_layer == 0                            ? "block_count"
+                          : m->n_embd == 0                           ? "embedding_length"
+                          : m->n_head == 0                           ? "attention.head_count"
+                          : m->n_head_kv == 0                        ? "attention.head_count_kv"
+                          : m->head_dim_k == 0 || m->head_dim_v == 0 ? "attention.key_length/value_length"
+                          : m->n_ff == 0                             ? "feed_forward_length"
+                          : m->n_vocab == 0                          ? "vocabulary size"
+                                                                     : NULL;
 
     if (missing != NULL)
         return lle_fail(err, LLE_ERR_UNSUPPORTED,

@@ -8,7 +8,10 @@
 
 #include "flops/flops_internal.h"
 
-static uint64_t nel(const struct ggml_tensor *t) { return (uint64_t)ggml_nelements(t); }
+static uint64_t nel(const struct ggml_tensor *t)
+{
+    return (uint64_t)ggml_nelements(t);
+}
 
 static bool ends_with(const char *s, const char *suffix)
 {
@@ -55,17 +58,28 @@ static int32_t op_param_i32(const struct ggml_tensor *t, int i)
 static uint64_t unary_cost(enum ggml_unary_op op)
 {
     switch (op) {
-    case GGML_UNARY_OP_SILU: return 4;       /* x / (1 + exp(-x)): neg, exp, add, div */
-    case GGML_UNARY_OP_SIGMOID: return 3;    /* neg, exp, add+div counted as 2 */
-    case GGML_UNARY_OP_GELU: return 8;       /* tanh approximation */
-    case GGML_UNARY_OP_GELU_ERF: return 8;
-    case GGML_UNARY_OP_GELU_QUICK: return 4; /* x * sigmoid(1.702 x) */
-    case GGML_UNARY_OP_SOFTPLUS: return 3;
-    case GGML_UNARY_OP_HARDSWISH: return 4;
-    case GGML_UNARY_OP_HARDSIGMOID: return 3;
-    case GGML_UNARY_OP_ELU: return 2;
-    case GGML_UNARY_OP_EXPM1: return 2;
-    default: return 1;                       /* abs, neg, relu, tanh, exp, step, rounding ... */
+    case GGML_UNARY_OP_SILU:
+        return 4; /* x / (1 + exp(-x)): neg, exp, add, div */
+    case GGML_UNARY_OP_SIGMOID:
+        return 3; /* neg, exp, add+div counted as 2 */
+    case GGML_UNARY_OP_GELU:
+        return 8; /* tanh approximation */
+    case GGML_UNARY_OP_GELU_ERF:
+        return 8;
+    case GGML_UNARY_OP_GELU_QUICK:
+        return 4; /* x * sigmoid(1.702 x) */
+    case GGML_UNARY_OP_SOFTPLUS:
+        return 3;
+    case GGML_UNARY_OP_HARDSWISH:
+        return 4;
+    case GGML_UNARY_OP_HARDSIGMOID:
+        return 3;
+    case GGML_UNARY_OP_ELU:
+        return 2;
+    case GGML_UNARY_OP_EXPM1:
+        return 2;
+    default:
+        return 1; /* abs, neg, relu, tanh, exp, step, rounding ... */
     }
 }
 
@@ -73,11 +87,16 @@ static uint64_t unary_cost(enum ggml_unary_op op)
 static uint64_t glu_cost(enum ggml_glu_op op)
 {
     switch (op) {
-    case GGML_GLU_OP_REGLU: return 2;
-    case GGML_GLU_OP_GEGLU: return 9;
-    case GGML_GLU_OP_GEGLU_ERF: return 9;
-    case GGML_GLU_OP_GEGLU_QUICK: return 5;
-    default: return 5;                       /* SwiGLU variants: silu (4) + multiply */
+    case GGML_GLU_OP_REGLU:
+        return 2;
+    case GGML_GLU_OP_GEGLU:
+        return 9;
+    case GGML_GLU_OP_GEGLU_ERF:
+        return 9;
+    case GGML_GLU_OP_GEGLU_QUICK:
+        return 5;
+    default:
+        return 5; /* SwiGLU variants: silu (4) + multiply */
     }
 }
 
@@ -97,12 +116,28 @@ static void flash_attn(const struct ggml_tensor *t, uint64_t parts[])
 static bool is_movement(enum ggml_op op)
 {
     switch (op) {
-    case GGML_OP_NONE: case GGML_OP_DUP: case GGML_OP_CPY: case GGML_OP_CONT:
-    case GGML_OP_RESHAPE: case GGML_OP_VIEW: case GGML_OP_PERMUTE: case GGML_OP_TRANSPOSE:
-    case GGML_OP_GET_ROWS: case GGML_OP_SET_ROWS: case GGML_OP_SET: case GGML_OP_CONCAT:
-    case GGML_OP_REPEAT: case GGML_OP_PAD: case GGML_OP_ARGSORT: case GGML_OP_TOP_K:
-    case GGML_OP_ARGMAX: case GGML_OP_ARANGE: case GGML_OP_FILL: case GGML_OP_DIAG:
-    case GGML_OP_ROLL: case GGML_OP_TRI:
+    case GGML_OP_NONE:
+    case GGML_OP_DUP:
+    case GGML_OP_CPY:
+    case GGML_OP_CONT:
+    case GGML_OP_RESHAPE:
+    case GGML_OP_VIEW:
+    case GGML_OP_PERMUTE:
+    case GGML_OP_TRANSPOSE:
+    case GGML_OP_GET_ROWS:
+    case GGML_OP_SET_ROWS:
+    case GGML_OP_SET:
+    case GGML_OP_CONCAT:
+    case GGML_OP_REPEAT:
+    case GGML_OP_PAD:
+    case GGML_OP_ARGSORT:
+    case GGML_OP_TOP_K:
+    case GGML_OP_ARGMAX:
+    case GGML_OP_ARANGE:
+    case GGML_OP_FILL:
+    case GGML_OP_DIAG:
+    case GGML_OP_ROLL:
+    case GGML_OP_TRI:
         return true;
     default:
         return false;
@@ -113,19 +148,32 @@ static bool is_movement(enum ggml_op op)
 static uint64_t elementwise_cost(const struct ggml_tensor *t)
 {
     switch (t->op) {
-    case GGML_OP_ADD: case GGML_OP_ADD1: case GGML_OP_ADD_ID: case GGML_OP_SUB:
-    case GGML_OP_MUL: case GGML_OP_DIV: case GGML_OP_SQR: case GGML_OP_SQRT:
-    case GGML_OP_LOG: case GGML_OP_SIN: case GGML_OP_COS: case GGML_OP_CLAMP:
-    case GGML_OP_LEAKY_RELU: case GGML_OP_DIAG_MASK_INF: case GGML_OP_DIAG_MASK_ZERO:
+    case GGML_OP_ADD:
+    case GGML_OP_ADD1:
+    case GGML_OP_ADD_ID:
+    case GGML_OP_SUB:
+    case GGML_OP_MUL:
+    case GGML_OP_DIV:
+    case GGML_OP_SQR:
+    case GGML_OP_SQRT:
+    case GGML_OP_LOG:
+    case GGML_OP_SIN:
+    case GGML_OP_COS:
+    case GGML_OP_CLAMP:
+    case GGML_OP_LEAKY_RELU:
+    case GGML_OP_DIAG_MASK_INF:
+    case GGML_OP_DIAG_MASK_ZERO:
         return 1;
     case GGML_OP_SCALE:
         return op_param_f32(t, 1) != 0.0f ? 2 : 1; /* s*x (+ b) */
-    case GGML_OP_RMS_NORM: case GGML_OP_L2_NORM:
-        return 3;                                    /* square, sum, scale */
-    case GGML_OP_NORM: case GGML_OP_GROUP_NORM:
-        return 5;                                    /* sum, subtract, square, sum, scale */
+    case GGML_OP_RMS_NORM:
+    case GGML_OP_L2_NORM:
+        return 3; /* square, sum, scale */
+    case GGML_OP_NORM:
+    case GGML_OP_GROUP_NORM:
+        return 5; /* sum, subtract, square, sum, scale */
     case GGML_OP_SOFT_MAX:
-        return t->src[1] != NULL ? 7 : 6;            /* scale, (+mask), max, sub, exp, sum, normalise */
+        return t->src[1] != NULL ? 7 : 6; /* scale, (+mask), max, sub, exp, sum, normalise */
     case GGML_OP_UNARY:
         return unary_cost(ggml_get_unary_op(t));
     case GGML_OP_GLU:
@@ -150,7 +198,10 @@ bool lle_flops_node(const struct ggml_tensor *t, uint64_t parts[LLE_FLOPS_N_PART
     case GGML_OP_ROPE: /* each rotated pair: 4 multiplies, 2 adds -> 3 per rotated element */
         parts[LLE_FLOPS_OTHER] += 3 * (nel(t) / (uint64_t)t->ne[0]) * (uint64_t)op_param_i32(t, 1);
         return true;
-    case GGML_OP_SUM: case GGML_OP_SUM_ROWS: case GGML_OP_MEAN: case GGML_OP_CUMSUM:
+    case GGML_OP_SUM:
+    case GGML_OP_SUM_ROWS:
+    case GGML_OP_MEAN:
+    case GGML_OP_CUMSUM:
         parts[LLE_FLOPS_OTHER] += nel(t->src[0]);
         return true;
     case GGML_OP_ACC:
@@ -191,8 +242,8 @@ void lle_flops_parts_add(lle_flops_parts *acc, const lle_flops_parts *x)
 
 const char *lle_flops_part_name(lle_flops_part p)
 {
-    static const char *const names[LLE_FLOPS_N_PARTS] = {"attention_projections", "attention_scores", "ffn",
-                                                         "lm_head", "other"};
+    static const char *const names[LLE_FLOPS_N_PARTS] = {"attention_projections", "attention_scores", "ffn", "lm_head",
+                                                         "other"};
 
     return (int)p >= 0 && p < LLE_FLOPS_N_PARTS ? names[p] : NULL;
 }

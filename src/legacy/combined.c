@@ -14,13 +14,13 @@
 #include "common/util.h"
 #include "legacy/legacy_internal.h"
 
-static const char *const METRICS[] = {"cpu_power", "gpu_power", "ram_power", "cpu_energy", "gpu_energy",
-                                      "ram_energy", "total_energy_kwh", NULL};
+static const char *const METRICS[] = {"cpu_power",  "gpu_power",  "ram_power",        "cpu_energy",
+                                      "gpu_energy", "ram_energy", "total_energy_kwh", NULL};
 
 static void set_metric(legacy_process *p, size_t m, double v)
 {
-    double *slots[] = {&p->cpu_power_w, &p->gpu_power_w, &p->ram_power_w, &p->cpu_kwh, &p->gpu_kwh, &p->ram_kwh,
-                       &p->total_kwh};
+    double *slots[] = {&p->cpu_power_w, &p->gpu_power_w, &p->ram_power_w, &p->cpu_kwh,
+                       &p->gpu_kwh,     &p->ram_kwh,     &p->total_kwh};
 
     *slots[m] = v;
 }
@@ -45,11 +45,11 @@ static lle_status processes(legacy_run *r, const legacy_obj *energy, lle_error *
     for (size_t m = 0; METRICS[m] != NULL && st == LLE_OK && local.o != NULL; m++) {
         legacy_obj per = legacy_sub(&local, METRICS[m], &st, err);
         const cJSON *it = NULL;
-        cJSON_ArrayForEach(it, per.o) {
+        cJSON_ArrayForEach(it, per.o)
+        {
             int idx = -1;
             legacy_process *p;
-            if (sscanf(it->string, "process_%d", &idx) != 1 || idx < 0 ||
-                (p = process_slot(r, idx)) == NULL)
+            if (sscanf(it->string, "process_%d", &idx) != 1 || idx < 0 || (p = process_slot(r, idx)) == NULL)
                 return lle_fail(err, LLE_ERR_FORMAT, "%s: unexpected key '%s'", per.where, it->string);
             set_metric(p, m, legacy_num(&per, it->string, &st, err));
         }
@@ -87,7 +87,8 @@ static lle_status one_entry(const char *path, size_t i, const cJSON *entry, lega
     energy = legacy_sub(&results, "global_energy_metrics", &st, err);
     r->totals = legacy_sub(&energy, "global_experiment_results", &st, err);
     r->totals_kind = r->totals.o != NULL ? "sum of energies, mean of powers over processes "
-                                           "(global_experiment_results)" : NULL;
+                                           "(global_experiment_results)"
+                                         : NULL;
     if (st == LLE_OK && energy.o != NULL)
         st = processes(r, &energy, err);
     if (st == LLE_OK && (r->setup.o == NULL || r->variables.o == NULL || r->inference.o == NULL))
@@ -110,7 +111,8 @@ lle_status legacy_combined_read(const char *path, legacy_run_fn fn, void *user, 
         cJSON_Delete(root);
         root = NULL;
     }
-    cJSON_ArrayForEach(entry, root) {
+    cJSON_ArrayForEach(entry, root)
+    {
         st = one_entry(path, i++, entry, r, err);
         if (st == LLE_OK)
             st = fn(user, r, err);

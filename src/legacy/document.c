@@ -257,7 +257,10 @@ typedef struct sums {
     int n;
 } sums;
 
-static double add_nan(double acc, double v) { return isnan(v) ? acc : acc + v; }
+static double add_nan(double acc, double v)
+{
+    return isnan(v) ? acc : acc + v;
+}
 
 static sums sum_processes(const legacy_run *r)
 {
@@ -360,7 +363,8 @@ static cJSON *converted(const cJSON *o)
     const cJSON *it = NULL;
     char key[128];
 
-    cJSON_ArrayForEach(it, o) {
+    cJSON_ArrayForEach(it, o)
+    {
         size_t len = strlen(it->string);
         if (!cJSON_IsNumber(it) || strstr(it->string, "joules") != NULL)
             continue;
@@ -413,7 +417,8 @@ static void compute_block(doc_ctx *d, cJSON *lg)
     if (c->o == NULL)
         return;
     add_num(lg, "flops", flops);
-    cJSON_AddStringToObject(lg, "flops_note", "not a measurement: 0 when the thesis tool did not compute FLOPs "
+    cJSON_AddStringToObject(lg, "flops_note",
+                            "not a measurement: 0 when the thesis tool did not compute FLOPs "
                             "(single-process runs), else a cached constant (cached_flops_for_quantised_models)");
     if (mem.o != NULL)
         cJSON_AddItemToObject(lg, "gpu_memory_bytes", cJSON_Duplicate(mem.o, 1));

@@ -18,7 +18,7 @@
 
 typedef struct import_ctx {
     lle_legacy_report *rep;
-    char **docs;              /* per report item: its document, NULL unless it is to be stored */
+    char **docs; /* per report item: its document, NULL unless it is to be stored */
     size_t cap;
 } import_ctx;
 
@@ -154,7 +154,7 @@ static lle_status raw_parent(import_ctx *x, const char *parent, lle_error *err)
     qsort(g.gl_pathv, g.gl_pathc, sizeof *g.gl_pathv, cmp_str);
     for (size_t i = 0; i < g.gl_pathc && st == LLE_OK; i++) {
         char *dir = g.gl_pathv[i], *base;
-        dir[strlen(dir) - 1] = '\0';   /* GLOB_MARK's slash */
+        dir[strlen(dir) - 1] = '\0'; /* GLOB_MARK's slash */
         base = strrchr(dir, '/') != NULL ? strrchr(dir, '/') + 1 : dir;
         if (has_file(dir, base, "_1_experiment_setup.json") || has_file(dir, base, "_2_experiment_variables.json"))
             st = raw_folder(x, dir, base, err);
@@ -205,10 +205,18 @@ static void count(lle_legacy_report *r)
 {
     for (size_t i = 0; i < r->n_items; i++) {
         switch (r->items[i].outcome) {
-        case LLE_LEGACY_IMPORTED: r->n_imported++; break;
-        case LLE_LEGACY_DUPLICATE: r->n_duplicates++; break;
-        case LLE_LEGACY_REPLACED: r->n_replaced++; break;
-        case LLE_LEGACY_SKIPPED: r->n_skipped++; break;
+        case LLE_LEGACY_IMPORTED:
+            r->n_imported++;
+            break;
+        case LLE_LEGACY_DUPLICATE:
+            r->n_duplicates++;
+            break;
+        case LLE_LEGACY_REPLACED:
+            r->n_replaced++;
+            break;
+        case LLE_LEGACY_SKIPPED:
+            r->n_skipped++;
+            break;
         }
     }
 }
@@ -252,9 +260,10 @@ lle_status lle_legacy_import(const char *dir, const char *results_dir, bool dry_
     if (st == LLE_OK)
         count(x.rep);
     if (st == LLE_OK && x.rep->n_imported == 0)
-        st = lle_fail(err, LLE_ERR_NOT_FOUND, "%s: no thesis-tool results found (expected raw_results/<id>/<id>_*.json "
-                      "folders or a text_generation_results.json)%s", dir,
-                      x.rep->n_skipped > 0 ? "; every folder found was incomplete" : "");
+        st = lle_fail(err, LLE_ERR_NOT_FOUND,
+                      "%s: no thesis-tool results found (expected raw_results/<id>/<id>_*.json "
+                      "folders or a text_generation_results.json)%s",
+                      dir, x.rep->n_skipped > 0 ? "; every folder found was incomplete" : "");
     if (st == LLE_OK && !dry_run)
         st = store_all(&x, results_dir, err);
     for (size_t i = 0; x.rep != NULL && i < x.rep->n_items; i++)

@@ -14,7 +14,7 @@
 
 #include "lle/legacy.h"
 
-#define LEGACY_MAX_PROC 16
+#define LEGACY_MAX_PROC  16
 #define LEGACY_MAX_FILES 24
 
 /* One CodeCarbon tracker's figures (NaN when absent), in the thesis units. */
@@ -29,16 +29,16 @@ typedef struct legacy_process {
 /* A JSON object and the file (and path inside it) it came from, for messages. */
 typedef struct legacy_obj {
     const cJSON *o;
-    char where[640];          /* "0087/0087_2_experiment_variables.json" or "combined.json: [3].variables" */
+    char where[640]; /* "0087/0087_2_experiment_variables.json" or "combined.json: [3].variables" */
 } legacy_obj;
 
 typedef struct legacy_run {
-    char id[32];              /* the thesis experiment id, "0087" */
-    char format[48];          /* "raw A", "raw B", "raw C", "combined" */
-    char source[1024];        /* folder, or file and run key (no array position: copies compare equal) */
-    long entry;               /* position in a combined file's array; -1 for a folder */
+    char id[32];       /* the thesis experiment id, "0087" */
+    char format[48];   /* "raw A", "raw B", "raw C", "combined" */
+    char source[1024]; /* folder, or file and run key (no array position: copies compare equal) */
+    long entry;        /* position in a combined file's array; -1 for a folder */
     legacy_obj setup, variables, arch, inference, compute, totals;
-    const char *totals_kind;  /* how the thesis aggregated `totals`, NULL when absent */
+    const char *totals_kind; /* how the thesis aggregated `totals`, NULL when absent */
     legacy_process proc[LEGACY_MAX_PROC];
     int n_proc;
     char files[LEGACY_MAX_FILES][128];

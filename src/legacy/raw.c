@@ -121,13 +121,12 @@ static void totals(legacy_run *r, lle_status *st, lle_error *err)
     double kwh = legacy_num(&avg, "total_energy_kwh", st, err);
 
     r->totals = avg;
-    r->totals_kind = avg.o == NULL ? NULL
-                   : (isnan(kwh) || kwh == 0.0) ? "empty: the thesis tool's aggregation found no process files"
-                                                : "mean over processes (the 7_ file's experiment_avg)";
+    r->totals_kind = avg.o == NULL                ? NULL
+                     : (isnan(kwh) || kwh == 0.0) ? "empty: the thesis tool's aggregation found no process files"
+                                                  : "mean over processes (the 7_ file's experiment_avg)";
 }
 
-lle_status legacy_raw_read(const char *dir, const char *id, legacy_run *out, char *why, size_t why_size,
-                           lle_error *err)
+lle_status legacy_raw_read(const char *dir, const char *id, legacy_run *out, char *why, size_t why_size, lle_error *err)
 {
     char name[160], gen = 0;
     legacy_obj *slots[] = {&out->setup, &out->variables, &out->inference};

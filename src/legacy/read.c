@@ -67,8 +67,12 @@ lle_status legacy_read_json(const char *path, const char *label, cJSON **out, ll
 
 static const char *type_name(const cJSON *n)
 {
-    return cJSON_IsString(n) ? "a string" : cJSON_IsNumber(n) ? "a number" : cJSON_IsBool(n) ? "a boolean"
-         : cJSON_IsArray(n) ? "an array" : cJSON_IsObject(n) ? "an object" : "something else";
+    return cJSON_IsString(n)   ? "a string"
+           : cJSON_IsNumber(n) ? "a number"
+           : cJSON_IsBool(n)   ? "a boolean"
+           : cJSON_IsArray(n)  ? "an array"
+           : cJSON_IsObject(n) ? "an object"
+                               : "something else";
 }
 
 static const cJSON *field(const legacy_obj *o, const char *key)
@@ -91,7 +95,7 @@ double legacy_num(const legacy_obj *o, const char *key, lle_status *st, lle_erro
 
     if (n == NULL)
         return NAN;
-    if (cJSON_IsBool(n))   /* Python wrote True/False where the value was a flag */
+    if (cJSON_IsBool(n)) /* Python wrote True/False where the value was a flag */
         return cJSON_IsTrue(n) ? 1.0 : 0.0;
     if (!cJSON_IsNumber(n)) {
         wrong_type(o, key, "a number", n, st, err);

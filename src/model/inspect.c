@@ -17,7 +17,10 @@
 #include "lle/model.h"
 #include "model/synth_internal.h"
 
-static uint64_t nonneg(int64_t v) { return v < 0 ? 0 : (uint64_t)v; }
+static uint64_t nonneg(int64_t v)
+{
+    return v < 0 ? 0 : (uint64_t)v;
+}
 
 /* An integer key of any integer type; for an integer array (per-layer
  * values) the largest element. */
@@ -30,16 +33,34 @@ static bool kv_u64(const struct gguf_context *g, const char *key, uint64_t *out)
         return false;
     t = gguf_get_kv_type(g, id);
     switch (t) {
-    case GGUF_TYPE_UINT8: *out = gguf_get_val_u8(g, id); return true;
-    case GGUF_TYPE_INT8: *out = nonneg(gguf_get_val_i8(g, id)); return true;
-    case GGUF_TYPE_UINT16: *out = gguf_get_val_u16(g, id); return true;
-    case GGUF_TYPE_INT16: *out = nonneg(gguf_get_val_i16(g, id)); return true;
-    case GGUF_TYPE_UINT32: *out = gguf_get_val_u32(g, id); return true;
-    case GGUF_TYPE_INT32: *out = nonneg(gguf_get_val_i32(g, id)); return true;
-    case GGUF_TYPE_UINT64: *out = gguf_get_val_u64(g, id); return true;
-    case GGUF_TYPE_INT64: *out = nonneg(gguf_get_val_i64(g, id)); return true;
-    case GGUF_TYPE_ARRAY: break;
-    default: return false;
+    case GGUF_TYPE_UINT8:
+        *out = gguf_get_val_u8(g, id);
+        return true;
+    case GGUF_TYPE_INT8:
+        *out = nonneg(gguf_get_val_i8(g, id));
+        return true;
+    case GGUF_TYPE_UINT16:
+        *out = gguf_get_val_u16(g, id);
+        return true;
+    case GGUF_TYPE_INT16:
+        *out = nonneg(gguf_get_val_i16(g, id));
+        return true;
+    case GGUF_TYPE_UINT32:
+        *out = gguf_get_val_u32(g, id);
+        return true;
+    case GGUF_TYPE_INT32:
+        *out = nonneg(gguf_get_val_i32(g, id));
+        return true;
+    case GGUF_TYPE_UINT64:
+        *out = gguf_get_val_u64(g, id);
+        return true;
+    case GGUF_TYPE_INT64:
+        *out = nonneg(gguf_get_val_i64(g, id));
+        return true;
+    case GGUF_TYPE_ARRAY:
+        break;
+    default:
+        return false;
     }
     t = gguf_get_arr_type(g, id);
     if (t != GGUF_TYPE_UINT32 && t != GGUF_TYPE_INT32)
@@ -90,8 +111,7 @@ static void kv_str(const struct gguf_context *g, const char *key, char *out, siz
 
 /* Tensor data must lie within the file: gguf.h does not read the data with
  * no_alloc, so a file cut inside the data section would otherwise pass. */
-static lle_status check_extent(const struct gguf_context *g, const char *path, uint64_t file_bytes,
-                               lle_error *err)
+static lle_status check_extent(const struct gguf_context *g, const char *path, uint64_t file_bytes, lle_error *err)
 {
     uint64_t end = 0;
 
@@ -102,8 +122,8 @@ static lle_status check_extent(const struct gguf_context *g, const char *path, u
     }
     end += gguf_get_data_offset(g);
     if (gguf_get_n_tensors(g) > 0 && end > file_bytes)
-        return lle_fail(err, LLE_ERR_FORMAT, "%s: truncated: tensor data ends at byte %llu, file has %llu",
-                        path, (unsigned long long)end, (unsigned long long)file_bytes);
+        return lle_fail(err, LLE_ERR_FORMAT, "%s: truncated: tensor data ends at byte %llu, file has %llu", path,
+                        (unsigned long long)end, (unsigned long long)file_bytes);
     return LLE_OK;
 }
 

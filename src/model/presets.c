@@ -18,16 +18,16 @@
 #define HF "https://huggingface.co/"
 
 static const lle_preset g_presets[] = {
-    {"tinyllama-1.1b", "llama", "llama-spm", HF "TinyLlama/TinyLlama-1.1B-Chat-v1.0/blob/main/config.json",
-     22, 2048, 32, 4, 5632, 32000, 2048, 10000.0f, 1e-5f, false, false},
-    {"llama-3.2-1b", "llama", "llama-bpe", HF "meta-llama/Llama-3.2-1B/blob/main/config.json",
-     16, 2048, 32, 8, 8192, 128256, 131072, 500000.0f, 1e-5f, true, false},
-    {"llama-3.2-3b", "llama", "llama-bpe", HF "meta-llama/Llama-3.2-3B/blob/main/config.json",
-     28, 3072, 24, 8, 8192, 128256, 131072, 500000.0f, 1e-5f, true, false},
-    {"qwen2.5-0.5b", "qwen2", "qwen2", HF "Qwen/Qwen2.5-0.5B/blob/main/config.json",
-     24, 896, 14, 2, 4864, 151936, 32768, 1000000.0f, 1e-6f, true, true},
-    {"tiny", "llama", "llama-spm", "llm-efficiency test model (no published config; see docs/models.md)",
-     2, 256, 4, 2, 512, 32000, 2048, 10000.0f, 1e-5f, true, false},
+    {"tinyllama-1.1b", "llama", "llama-spm", HF "TinyLlama/TinyLlama-1.1B-Chat-v1.0/blob/main/config.json", 22, 2048,
+     32, 4, 5632, 32000, 2048, 10000.0f, 1e-5f, false, false},
+    {"llama-3.2-1b", "llama", "llama-bpe", HF "meta-llama/Llama-3.2-1B/blob/main/config.json", 16, 2048, 32, 8, 8192,
+     128256, 131072, 500000.0f, 1e-5f, true, false},
+    {"llama-3.2-3b", "llama", "llama-bpe", HF "meta-llama/Llama-3.2-3B/blob/main/config.json", 28, 3072, 24, 8, 8192,
+     128256, 131072, 500000.0f, 1e-5f, true, false},
+    {"qwen2.5-0.5b", "qwen2", "qwen2", HF "Qwen/Qwen2.5-0.5B/blob/main/config.json", 24, 896, 14, 2, 4864, 151936,
+     32768, 1000000.0f, 1e-6f, true, true},
+    {"tiny", "llama", "llama-spm", "llm-efficiency test model (no published config; see docs/models.md)", 2, 256, 4, 2,
+     512, 32000, 2048, 10000.0f, 1e-5f, true, false},
 };
 
 #define N_PRESETS (sizeof g_presets / sizeof g_presets[0])
@@ -78,16 +78,21 @@ static const ftype_entry g_ftypes[] = {
     {LLAMA_FTYPE_MOSTLY_IQ2_XXS, "iq2_xxs", false, NEEDS_IMATRIX},
     {LLAMA_FTYPE_MOSTLY_IQ1_M, "iq1_m", false, NEEDS_IMATRIX},
     {LLAMA_FTYPE_MOSTLY_IQ1_S, "iq1_s", false, NEEDS_IMATRIX},
-    {LLAMA_FTYPE_MOSTLY_MXFP4_MOE, "mxfp4_moe", false,
-     "only quantises MoE expert tensors (the presets are dense)"},
+    {LLAMA_FTYPE_MOSTLY_MXFP4_MOE, "mxfp4_moe", false, "only quantises MoE expert tensors (the presets are dense)"},
     {LLAMA_FTYPE_MOSTLY_NVFP4, "nvfp4", false, "is not an output type of this llama.cpp's quantiser"},
 };
 
 #define N_FTYPES (sizeof g_ftypes / sizeof g_ftypes[0])
 
-size_t lle_preset_count(void) { return N_PRESETS; }
+size_t lle_preset_count(void)
+{
+    return N_PRESETS;
+}
 
-const lle_preset *lle_preset_at(size_t i) { return i < N_PRESETS ? &g_presets[i] : NULL; }
+const lle_preset *lle_preset_at(size_t i)
+{
+    return i < N_PRESETS ? &g_presets[i] : NULL;
+}
 
 const lle_preset *lle_preset_find(const char *name)
 {
@@ -103,15 +108,15 @@ uint64_t lle_preset_param_count(const lle_preset *p)
     uint64_t q = p->n_head * head_dim, kv = p->n_head_kv * head_dim;
     uint64_t layer = 0, total;
 
-    layer += embd;                            /* attn_norm */
-    layer += embd * q + 2 * embd * kv;        /* attn_q, attn_k, attn_v */
-    layer += q * embd;                        /* attn_output */
-    layer += p->qkv_bias ? q + 2 * kv : 0;    /* attn_{q,k,v}.bias */
-    layer += embd;                            /* ffn_norm */
-    layer += 3 * embd * (uint64_t)p->n_ff;    /* ffn_gate, ffn_up, ffn_down */
-    total = (uint64_t)p->n_vocab * embd;      /* token_embd */
+    layer += embd;                         /* attn_norm */
+    layer += embd * q + 2 * embd * kv;     /* attn_q, attn_k, attn_v */
+    layer += q * embd;                     /* attn_output */
+    layer += p->qkv_bias ? q + 2 * kv : 0; /* attn_{q,k,v}.bias */
+    layer += embd;                         /* ffn_norm */
+    layer += 3 * embd * (uint64_t)p->n_ff; /* ffn_gate, ffn_up, ffn_down */
+    total = (uint64_t)p->n_vocab * embd;   /* token_embd */
     total += p->n_layer * layer;
-    total += embd;                            /* output_norm */
+    total += embd; /* output_norm */
     if (!p->tied_embeddings)
         total += (uint64_t)p->n_vocab * embd; /* output */
     return total;
@@ -148,11 +153,14 @@ lle_status lle_model_type_parse(const char *name, int *ftype, lle_error *err)
     }
     for (size_t i = 0; name != NULL && i < N_FTYPES; i++)
         if (strcasecmp(g_ftypes[i].name, name) == 0)
-            return lle_fail(err, LLE_ERR_INVALID, "weight type '%s' %s; synthesis does not offer it "
-                            "(see docs/models.md)", name, g_ftypes[i].why_not);
+            return lle_fail(err, LLE_ERR_INVALID,
+                            "weight type '%s' %s; synthesis does not offer it "
+                            "(see docs/models.md)",
+                            name, g_ftypes[i].why_not);
     return lle_fail(err, LLE_ERR_INVALID,
                     "unknown weight type '%s' (one of f32, f16, bf16, q8_0, q4_0, q4_k_m, ...; "
-                    "see llm-efficiency model presets)", name ? name : "(null)");
+                    "see llm-efficiency model presets)",
+                    name ? name : "(null)");
 }
 
 const char *lle_model_type_name(int ftype)

@@ -34,9 +34,9 @@
 
 typedef struct fill_state {
     uint64_t seed;
-    float *f32;      /* FILL_CHUNK floats */
-    uint16_t *half;  /* FILL_CHUNK f16 or bf16 values */
-    int bad_type;    /* a tensor of a type we cannot fill showed up */
+    float *f32;     /* FILL_CHUNK floats */
+    uint16_t *half; /* FILL_CHUNK f16 or bf16 values */
+    int bad_type;   /* a tensor of a type we cannot fill showed up */
 } fill_state;
 
 typedef struct synth_job {
@@ -142,8 +142,7 @@ static bool quiet_progress(float progress, void *user)
 }
 
 /* Build the model in host memory from `meta`, fill it, save it to `path`. */
-static lle_status build_and_save(const synth_job *j, struct gguf_context *meta, uint64_t seed,
-                                 lle_error *err)
+static lle_status build_and_save(const synth_job *j, struct gguf_context *meta, uint64_t seed, lle_error *err)
 {
     static ggml_backend_dev_t no_devices[1] = {NULL}; /* host memory only: the saver reads tensor->data */
     struct llama_model_params mp = llama_model_default_params();
@@ -163,8 +162,10 @@ static lle_status build_and_save(const synth_job *j, struct gguf_context *meta, 
     mp.progress_callback = quiet_progress;
     model = llama_model_init_from_user(meta, fill_tensor, &fs, mp);
     if (model == NULL) {
-        st = lle_fail(err, LLE_ERR_BACKEND, "llama.cpp could not build the %s model from its metadata "
-                      "(run with -vv for llama.cpp's log)", j->preset->name);
+        st = lle_fail(err, LLE_ERR_BACKEND,
+                      "llama.cpp could not build the %s model from its metadata "
+                      "(run with -vv for llama.cpp's log)",
+                      j->preset->name);
         goto cleanup;
     }
     if (fs.bad_type) {
@@ -187,8 +188,10 @@ static lle_status quantize(const synth_job *j, int n_threads, lle_error *err)
     qp.nthread = n_threads > 0 ? n_threads : lle_cpu_count();
     qp.ftype = (enum llama_ftype)j->ftype;
     if (llama_model_quantize(j->tmp_base, j->tmp_out, &qp) != 0)
-        return lle_fail(err, LLE_ERR_BACKEND, "llama.cpp could not quantise the %s model to %s "
-                        "(run with -vv for llama.cpp's log)", j->preset->name, j->type);
+        return lle_fail(err, LLE_ERR_BACKEND,
+                        "llama.cpp could not quantise the %s model to %s "
+                        "(run with -vv for llama.cpp's log)",
+                        j->preset->name, j->type);
     return LLE_OK;
 }
 
@@ -223,22 +226,24 @@ static lle_status job_resolve(const lle_synth_opts *o, synth_job *j, lle_error *
     st = lle_model_type_parse(j->type, &j->ftype, err);
     if (st != LLE_OK)
         return st;
-    j->mat_type = j->ftype == LLAMA_FTYPE_ALL_F32 ? GGML_TYPE_F32
-                : j->ftype == LLAMA_FTYPE_MOSTLY_BF16 ? GGML_TYPE_BF16 : GGML_TYPE_F16;
+    j->mat_type = j->ftype == LLAMA_FTYPE_ALL_F32       ? GGML_TYPE_F32
+                  : j->ftype == LLAMA_FTYPE_MOSTLY_BF16 ? GGML_TYPE_BF16
+                                                        : GGML_TYPE_F16;
     if (o->out_path == NULL || o->out_path[0] == '\0')
         return lle_fail(err, LLE_ERR_INVALID, "no output path given");
     if (stat(o->out_path, &sb) == 0 && S_ISDIR(sb.st_mode))
         return lle_fail(err, LLE_ERR_INVALID, "%s: is a directory", o->out_path);
     dir = o->vocab_dir != NULL ? o->vocab_dir : lle_default_vocab_dir();
-    if ((size_t)snprintf(j->vocab_path, sizeof j->vocab_path, "%s/ggml-vocab-%s.gguf", dir,
-                         j->preset->vocab) >= sizeof j->vocab_path ||
-        (size_t)snprintf(j->tmp_base, sizeof j->tmp_base, "%s.base.tmp.%ld", o->out_path, pid) >=
-            sizeof j->tmp_base ||
+    if ((size_t)snprintf(j->vocab_path, sizeof j->vocab_path, "%s/ggml-vocab-%s.gguf", dir, j->preset->vocab) >=
+            sizeof j->vocab_path ||
+        (size_t)snprintf(j->tmp_base, sizeof j->tmp_base, "%s.base.tmp.%ld", o->out_path, pid) >= sizeof j->tmp_base ||
         (size_t)snprintf(j->tmp_out, sizeof j->tmp_out, "%s.tmp.%ld", o->out_path, pid) >= sizeof j->tmp_out)
         return lle_fail(err, LLE_ERR_INVALID, "%s: path too long", o->out_path);
     if (stat(j->vocab_path, &sb) != 0)
-        return lle_fail(err, LLE_ERR_NOT_FOUND, "tokenizer file %s not found (pass --vocab-dir or set "
-                        "LLE_VOCAB_DIR to the directory of ggml-vocab-*.gguf)", j->vocab_path);
+        return lle_fail(err, LLE_ERR_NOT_FOUND,
+                        "tokenizer file %s not found (pass --vocab-dir or set "
+                        "LLE_VOCAB_DIR to the directory of ggml-vocab-*.gguf)",
+                        j->vocab_path);
     return LLE_OK;
 }
 

@@ -15,8 +15,8 @@
 #include "llama.h"
 #include "model/synth_internal.h"
 
-#define KEY_TOKENS "tokenizer.ggml.tokens"
-#define KEY_SCORES "tokenizer.ggml.scores"
+#define KEY_TOKENS     "tokenizer.ggml.tokens"
+#define KEY_SCORES     "tokenizer.ggml.scores"
 #define KEY_TOKEN_TYPE "tokenizer.ggml.token_type"
 
 static size_t push(lle_synth_tensor *out, size_t cap, size_t n, const char *name, int64_t ne0, int64_t ne1,
@@ -41,18 +41,12 @@ static size_t layer_specs(const lle_preset *p, uint32_t il, lle_synth_tensor *ou
         lle_synth_kind kind;
         bool bias;
     } t[] = {
-        {"attn_norm.weight", embd, 1, LLE_SYNTH_NORM, false},
-        {"attn_q.weight", embd, q, LLE_SYNTH_MATRIX, false},
-        {"attn_k.weight", embd, kv, LLE_SYNTH_MATRIX, false},
-        {"attn_v.weight", embd, kv, LLE_SYNTH_MATRIX, false},
-        {"attn_q.bias", q, 1, LLE_SYNTH_BIAS, true},
-        {"attn_k.bias", kv, 1, LLE_SYNTH_BIAS, true},
-        {"attn_v.bias", kv, 1, LLE_SYNTH_BIAS, true},
-        {"attn_output.weight", q, embd, LLE_SYNTH_MATRIX, false},
-        {"ffn_norm.weight", embd, 1, LLE_SYNTH_NORM, false},
-        {"ffn_gate.weight", embd, ff, LLE_SYNTH_MATRIX, false},
-        {"ffn_up.weight", embd, ff, LLE_SYNTH_MATRIX, false},
-        {"ffn_down.weight", ff, embd, LLE_SYNTH_MATRIX, false},
+        {"attn_norm.weight", embd, 1, LLE_SYNTH_NORM, false}, {"attn_q.weight", embd, q, LLE_SYNTH_MATRIX, false},
+        {"attn_k.weight", embd, kv, LLE_SYNTH_MATRIX, false}, {"attn_v.weight", embd, kv, LLE_SYNTH_MATRIX, false},
+        {"attn_q.bias", q, 1, LLE_SYNTH_BIAS, true},          {"attn_k.bias", kv, 1, LLE_SYNTH_BIAS, true},
+        {"attn_v.bias", kv, 1, LLE_SYNTH_BIAS, true},         {"attn_output.weight", q, embd, LLE_SYNTH_MATRIX, false},
+        {"ffn_norm.weight", embd, 1, LLE_SYNTH_NORM, false},  {"ffn_gate.weight", embd, ff, LLE_SYNTH_MATRIX, false},
+        {"ffn_up.weight", embd, ff, LLE_SYNTH_MATRIX, false}, {"ffn_down.weight", ff, embd, LLE_SYNTH_MATRIX, false},
     };
     char name[64];
 
@@ -113,8 +107,7 @@ static lle_status open_vocab(const char *path, struct gguf_context **out, lle_er
     if (*out == NULL)
         return lle_fail(err, LLE_ERR_FORMAT, "tokenizer file %s: not a GGUF file or truncated", path);
     id = gguf_find_key(*out, KEY_TOKENS);
-    if (id < 0 || gguf_get_kv_type(*out, id) != GGUF_TYPE_ARRAY ||
-        gguf_get_arr_type(*out, id) != GGUF_TYPE_STRING)
+    if (id < 0 || gguf_get_kv_type(*out, id) != GGUF_TYPE_ARRAY || gguf_get_arr_type(*out, id) != GGUF_TYPE_STRING)
         return lle_fail(err, LLE_ERR_FORMAT, "tokenizer file %s: no %s string array", path, KEY_TOKENS);
     return LLE_OK;
 }
@@ -133,8 +126,8 @@ static void copy_tokenizer_kvs(struct gguf_context *meta, const struct gguf_cont
 }
 
 /* Extend a numeric per-token array of `vocab` (if present) to n entries. */
-static lle_status pad_numeric(struct gguf_context *meta, const struct gguf_context *vocab, const char *key,
-                              size_t n, lle_error *err)
+static lle_status pad_numeric(struct gguf_context *meta, const struct gguf_context *vocab, const char *key, size_t n,
+                              lle_error *err)
 {
     int64_t id = gguf_find_key(vocab, key);
     size_t have, esz;
@@ -162,8 +155,7 @@ static lle_status pad_numeric(struct gguf_context *meta, const struct gguf_conte
 }
 
 /* Placeholder tokens "<|lle_pad_N|>" (type UNUSED, score 0) up to n_vocab. */
-static lle_status pad_vocab(struct gguf_context *meta, const struct gguf_context *vocab, size_t n_vocab,
-                            lle_error *err)
+static lle_status pad_vocab(struct gguf_context *meta, const struct gguf_context *vocab, size_t n_vocab, lle_error *err)
 {
     int64_t id = gguf_find_key(vocab, KEY_TOKENS);
     size_t have = gguf_get_arr_n(vocab, id);
@@ -198,7 +190,10 @@ cleanup:
 
 static void set_arch_kvs(struct gguf_context *g, const lle_preset *p, enum ggml_type mat_type)
 {
-    const struct { const char *suffix; uint32_t v; } u[] = {
+    const struct {
+        const char *suffix;
+        uint32_t v;
+    } u[] = {
         {"block_count", p->n_layer},
         {"context_length", p->n_ctx_train},
         {"embedding_length", p->n_embd},
@@ -209,8 +204,9 @@ static void set_arch_kvs(struct gguf_context *g, const lle_preset *p, enum ggml_
         {"vocab_size", p->n_vocab},
     };
     char key[128];
-    uint32_t ftype = mat_type == GGML_TYPE_F32 ? LLAMA_FTYPE_ALL_F32
-                   : mat_type == GGML_TYPE_BF16 ? LLAMA_FTYPE_MOSTLY_BF16 : LLAMA_FTYPE_MOSTLY_F16;
+    uint32_t ftype = mat_type == GGML_TYPE_F32    ? LLAMA_FTYPE_ALL_F32
+                     : mat_type == GGML_TYPE_BF16 ? LLAMA_FTYPE_MOSTLY_BF16
+                                                  : LLAMA_FTYPE_MOSTLY_F16;
 
     gguf_set_val_str(g, "general.architecture", p->arch);
     gguf_set_val_str(g, "general.name", p->name);
@@ -242,8 +238,7 @@ static void add_tensor_info(struct gguf_context *g, const lle_synth_tensor *s, e
     gguf_add_tensor(g, &t);
 }
 
-static lle_status add_tensor_infos(struct gguf_context *g, const lle_preset *p, enum ggml_type mat_type,
-                                   lle_error *err)
+static lle_status add_tensor_infos(struct gguf_context *g, const lle_preset *p, enum ggml_type mat_type, lle_error *err)
 {
     size_t n = lle_synth_tensor_specs(p, NULL, 0);
     lle_synth_tensor *specs = calloc(n, sizeof *specs);

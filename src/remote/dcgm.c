@@ -55,7 +55,7 @@ static const char *parse_labels(const char *p, const char *end, sample_labels *l
 {
     char key[64], scratch[256];
 
-    p++;                             /* '{' */
+    p++; /* '{' */
     for (;;) {
         size_t k = 0;
         char *dst = scratch;

@@ -17,19 +17,19 @@
 #include "common/util.h"
 #include "remote/http.h"
 
-#define SWEEP_INTERVAL_S 0.005   /* at most one timeout sweep per interval */
-#define MAX_WAIT_S 0.05
-#define POOL_MAX 4096
-#define MAX_EVENTS 256
+#define SWEEP_INTERVAL_S 0.005 /* at most one timeout sweep per interval */
+#define MAX_WAIT_S       0.05
+#define POOL_MAX         4096
+#define MAX_EVENTS       256
 
 struct lle_http {
     CURLM *multi;
     int ep, tfd;
-    double curl_deadline;      /* < 0: curl wants no timer */
-    lle_xfer *head;            /* running transfers */
+    double curl_deadline; /* < 0: curl wants no timer */
+    lle_xfer *head;       /* running transfers */
     size_t n_active;
-    double next_sweep;         /* no timeout of ours can fire before this */
-    double armed;              /* when the timerfd fires; < 0: not armed */
+    double next_sweep; /* no timeout of ours can fire before this */
+    double armed;      /* when the timerfd fires; < 0: not armed */
     CURL **pool;
     size_t n_pool;
 };
@@ -39,7 +39,10 @@ static double earliest_deadline(const lle_xfer *x, double now);
 static pthread_once_t g_curl_once = PTHREAD_ONCE_INIT;
 static CURLcode g_curl_init = CURLE_FAILED_INIT;
 
-static void curl_once(void) { g_curl_init = curl_global_init(CURL_GLOBAL_DEFAULT); }
+static void curl_once(void)
+{
+    g_curl_init = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
 
 void lle_redact(char *dst, size_t size, const char *src, const char *secret)
 {
@@ -207,7 +210,7 @@ static size_t write_cb(char *buf, size_t size, size_t n, void *user)
     c = x->ops->on_body(x, buf, size * n, t);
     if (c != LLE_RC_OK) {
         x->cls = c;
-        return 0;                  /* curl ends the transfer with CURLE_WRITE_ERROR */
+        return 0; /* curl ends the transfer with CURLE_WRITE_ERROR */
     }
     return size * n;
 }
@@ -277,16 +280,29 @@ lle_status lle_http_start(lle_http *h, lle_xfer *x, const lle_http_req *req, lle
     return LLE_OK;
 }
 
-size_t lle_http_active(const lle_http *h) { return h->n_active; }
+size_t lle_http_active(const lle_http *h)
+{
+    return h->n_active;
+}
 
 static bool is_tls_error(CURLcode rc)
 {
     switch (rc) {
-    case CURLE_SSL_CONNECT_ERROR: case CURLE_PEER_FAILED_VERIFICATION: case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CIPHER: case CURLE_SSL_CACERT_BADFILE: case CURLE_SSL_ENGINE_NOTFOUND:
-    case CURLE_SSL_ENGINE_SETFAILED: case CURLE_SSL_SHUTDOWN_FAILED: case CURLE_SSL_CRL_BADFILE:
-    case CURLE_SSL_ISSUER_ERROR: case CURLE_SSL_PINNEDPUBKEYNOTMATCH: case CURLE_SSL_INVALIDCERTSTATUS:
-    case CURLE_SSL_CLIENTCERT: case CURLE_USE_SSL_FAILED: case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_SHUTDOWN_FAILED:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_CLIENTCERT:
+    case CURLE_USE_SSL_FAILED:
+    case CURLE_SSL_ENGINE_INITFAILED:
         return true;
     default:
         return false;
@@ -305,7 +321,7 @@ static lle_remote_class class_of(CURL *e, CURLcode rc, const char *msg)
                                                                           : LLE_RC_TRANSPORT;
     if (rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_RESOLVE_PROXY)
         return LLE_RC_DNS;
-    if (rc == CURLE_OPERATION_TIMEDOUT) {   /* which phase: TCP connect, TLS handshake, or later */
+    if (rc == CURLE_OPERATION_TIMEDOUT) { /* which phase: TCP connect, TLS handshake, or later */
         curl_easy_getinfo(e, CURLINFO_CONNECT_TIME_T, &connect_us);
         curl_easy_getinfo(e, CURLINFO_APPCONNECT_TIME_T, &app_us);
         curl_easy_getinfo(e, CURLINFO_SCHEME, &scheme);
@@ -316,8 +332,7 @@ static lle_remote_class class_of(CURL *e, CURLcode rc, const char *msg)
     if (is_tls_error(rc))
         return LLE_RC_TLS;
     if (rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR)
-        return os_errno == ECONNRESET || strstr(msg, "reset") != NULL ? LLE_RC_CONNECTION_RESET
-                                                                       : LLE_RC_TRANSPORT;
+        return os_errno == ECONNRESET || strstr(msg, "reset") != NULL ? LLE_RC_CONNECTION_RESET : LLE_RC_TRANSPORT;
     if (rc == CURLE_PARTIAL_FILE || rc == CURLE_GOT_NOTHING)
         return LLE_RC_STREAM_CUT;
     return LLE_RC_TRANSPORT;
@@ -398,7 +413,7 @@ static int sweep(lle_http *h, double now)
     int n = 0;
     double next = 1e300;
 
-    h->next_sweep = 1e300;           /* transfers started from on_done below lower it */
+    h->next_sweep = 1e300; /* transfers started from on_done below lower it */
     while (x != NULL) {
         lle_xfer *nx = x->next;
         lle_remote_class c = LLE_RC_OK;
@@ -465,7 +480,7 @@ int lle_http_poll(lle_http *h, double until)
         wake = h->curl_deadline;
     if (h->n_active > 0 && h->next_sweep < wake)
         wake = h->next_sweep;
-    if (wake > now && (h->armed < 0 || wake < h->armed)) {  /* an earlier armed time only wakes us early */
+    if (wake > now && (h->armed < 0 || wake < h->armed)) { /* an earlier armed time only wakes us early */
         arm_timer(h, wake);
         h->armed = wake;
     }
@@ -474,7 +489,8 @@ int lle_http_poll(lle_http *h, double until)
         int fd = evs[i].data.fd, flags = 0;
         if (fd == h->tfd) {
             uint64_t ticks;
-            while (read(h->tfd, &ticks, sizeof ticks) > 0) {}
+            while (read(h->tfd, &ticks, sizeof ticks) > 0) {
+            }
             h->armed = -1.0;
             continue;
         }

@@ -40,11 +40,11 @@ typedef struct lle_xfer_ops {
 } lle_xfer_ops;
 
 typedef struct lle_http_req {
-    const char *url;            /* copied by curl */
-    const char *body;           /* POST body, NULL: GET; must live until on_done */
+    const char *url;                  /* copied by curl */
+    const char *body;                 /* POST body, NULL: GET; must live until on_done */
     const struct curl_slist *headers; /* must live until on_done; NULL: none */
     bool tls_verify;
-    const char *ca_file;        /* copied by curl; NULL: system store */
+    const char *ca_file; /* copied by curl; NULL: system store */
     double connect_timeout_s, first_byte_timeout_s, idle_timeout_s, total_timeout_s;
 } lle_http_req;
 
@@ -53,16 +53,16 @@ struct lle_xfer {
     const lle_xfer_ops *ops;
     void *user;
     /* filled by the driver */
-    double t_start;             /* lle_http_start() */
-    double t_first_byte;        /* first header byte; < 0 before */
+    double t_start;      /* lle_http_start() */
+    double t_first_byte; /* first header byte; < 0 before */
     double t_last_byte;
-    double t_last_event;        /* the caller updates it when a body event completes */
+    double t_last_event; /* the caller updates it when a body event completes */
     int http_status;
     lle_remote_class cls;
     char error[256];
     /* driver state */
     void *easy;
-    char curl_err[256];         /* CURL_ERROR_SIZE */
+    char curl_err[256]; /* CURL_ERROR_SIZE */
     lle_http *h;
     lle_xfer *prev, *next;
     double first_byte_timeout_s, idle_timeout_s, total_timeout_s;

@@ -41,7 +41,8 @@ static void merge_extra(cJSON *root, const cJSON *extra)
 
     if (extra == NULL)
         return;
-    cJSON_ArrayForEach(it, extra) {
+    cJSON_ArrayForEach(it, extra)
+    {
         cJSON *copy = cJSON_Duplicate(it, 1);
         if (copy == NULL)
             continue;
@@ -118,7 +119,8 @@ static lle_status take_text(const cJSON *obj, const char *key, lle_oai_event *ev
         return LLE_OK;
     ev->text_len += strlen(v->valuestring);
     return lle_text_append(out, v->valuestring, strlen(v->valuestring)) == LLE_OK
-               ? LLE_OK : lle_fail(err, LLE_ERR_NOMEM, "out of memory");
+               ? LLE_OK
+               : lle_fail(err, LLE_ERR_NOMEM, "out of memory");
 }
 
 static lle_status read_choice(const cJSON *c, bool chat, lle_oai_event *ev, lle_text *out, lle_error *err)
@@ -159,8 +161,7 @@ static bool is_done(const char *data, size_t len)
     return len == 6 && memcmp(data, "[DONE]", 6) == 0;
 }
 
-lle_status lle_oai_parse(const char *data, size_t len, bool chat, lle_oai_event *ev, lle_text *out,
-                         lle_error *err)
+lle_status lle_oai_parse(const char *data, size_t len, bool chat, lle_oai_event *ev, lle_text *out, lle_error *err)
 {
     cJSON *root = NULL;
     const cJSON *choices, *usage, *e;

@@ -12,9 +12,25 @@
 #include "remote/remote_internal.h"
 
 static const char *const CLASS_NAMES[LLE_RC_COUNT] = {
-    "ok", "http_4xx", "http_5xx", "http_other", "connection_refused", "connection_reset", "tls", "dns",
-    "connect_timeout", "first_byte_timeout", "idle_timeout", "trickle_timeout", "total_timeout", "stream_cut",
-    "malformed_event", "server_error_event", "empty_response", "interrupted", "transport",
+    "ok",
+    "http_4xx",
+    "http_5xx",
+    "http_other",
+    "connection_refused",
+    "connection_reset",
+    "tls",
+    "dns",
+    "connect_timeout",
+    "first_byte_timeout",
+    "idle_timeout",
+    "trickle_timeout",
+    "total_timeout",
+    "stream_cut",
+    "malformed_event",
+    "server_error_event",
+    "empty_response",
+    "interrupted",
+    "transport",
 };
 
 const char *lle_remote_class_name(lle_remote_class c)
@@ -80,7 +96,8 @@ static lle_status check_url(const char *field, const char *url, lle_error *err)
     if (at != NULL && (slash == NULL || at < slash))
         return lle_fail(err, LLE_ERR_INVALID,
                         "%s: credentials in the URL are not accepted (they would be stored with the results); "
-                        "put the key in an environment variable and name it with --api-key-env", field);
+                        "put the key in an environment variable and name it with --api-key-env",
+                        field);
     if (rest[0] == '\0' || rest[0] == '/')
         return lle_fail(err, LLE_ERR_INVALID, "%s has no host", field);
     return LLE_OK;
@@ -90,7 +107,8 @@ static lle_status check_numbers(const lle_remote_config *c, lle_error *err)
 {
     if (!(c->connect_timeout_s > 0) || !(c->first_byte_timeout_s > 0) || !(c->idle_timeout_s > 0) ||
         !(c->total_timeout_s > 0) || !(c->dcgm_timeout_s > 0) || !isfinite(c->total_timeout_s))
-        return lle_fail(err, LLE_ERR_INVALID, "timeouts must be positive and finite (connect, first byte, idle, "
+        return lle_fail(err, LLE_ERR_INVALID,
+                        "timeouts must be positive and finite (connect, first byte, idle, "
                         "total, dcgm)");
     if (c->max_output_tokens < 1 || c->min_output_tokens < 0 || c->min_output_tokens > c->max_output_tokens)
         return lle_fail(err, LLE_ERR_INVALID, "max_output_tokens must be >= 1 and min_output_tokens in [0, max]");
@@ -223,7 +241,10 @@ char *lle_remote_config_json(const lle_remote_config *c, const lle_remote_worklo
     cJSON_AddNumberToObject(o, "temperature", c->temperature);
     cJSON_AddNumberToObject(o, "seed", (double)c->seed);
     cJSON_AddNumberToObject(o, "prompts", w != NULL ? w->n : c->n_requests);
-    add_str(o, "prompt_source", c->prompt_file != NULL ? c->prompt_file : c->trace_file != NULL ? "trace" : "synthetic");
+    add_str(o, "prompt_source",
+            c->prompt_file != NULL  ? c->prompt_file
+            : c->trace_file != NULL ? "trace"
+                                    : "synthetic");
     add_str(o, "prompt_format", c->prompt_format);
     add_str(o, "prompt_order", c->prompt_order);
     cJSON_AddNumberToObject(o, "max_input_tokens", c->max_input_tokens);

@@ -36,10 +36,10 @@ double lle_gamma_draw(uint64_t *rng, double shape);
 lle_status lle_remote_arrivals(const lle_remote_config *cfg, int n, double *out, lle_error *err);
 
 typedef struct lle_trace_entry {
-    double t_s;              /* arrival offset, non-decreasing */
-    int input_tokens;        /* synthetic prompt length (ignored with a prompt) */
-    int output_tokens;       /* max_tokens of the request */
-    char *prompt;            /* owned; NULL: synthetic */
+    double t_s;        /* arrival offset, non-decreasing */
+    int input_tokens;  /* synthetic prompt length (ignored with a prompt) */
+    int output_tokens; /* max_tokens of the request */
+    char *prompt;      /* owned; NULL: synthetic */
 } lle_trace_entry;
 
 /* Trace file: JSON Lines, one {"t_s": S, "input_tokens": N, "output_tokens": M
@@ -50,20 +50,20 @@ void lle_trace_free(lle_trace_entry *t, int n);
 
 /* ---- the workload (workload.c) ---- */
 typedef struct lle_remote_item {
-    char *prompt;            /* owned */
-    int n_out;               /* max_tokens */
-    double arrival_s;        /* open loop: scheduled offset; closed loop: -1 */
-    int local_input_tokens;  /* local count of the prompt (BOS included); -1 without a tokenizer */
+    char *prompt;           /* owned */
+    int n_out;              /* max_tokens */
+    double arrival_s;       /* open loop: scheduled offset; closed loop: -1 */
+    int local_input_tokens; /* local count of the prompt (BOS included); -1 without a tokenizer */
 } lle_remote_item;
 
 typedef struct lle_remote_workload {
-    lle_remote_item *items;  /* measured requests, in sending order */
+    lle_remote_item *items; /* measured requests, in sending order */
     int n;
-    lle_remote_item *warm;   /* warmup requests */
+    lle_remote_item *warm; /* warmup requests */
     int n_warm;
     bool open_loop;
-    double offered_rate;     /* configured arrivals per second (open loop) */
-    int n_skipped;           /* prompt-file entries without a usable prompt */
+    double offered_rate; /* configured arrivals per second (open loop) */
+    int n_skipped;       /* prompt-file entries without a usable prompt */
 } lle_remote_workload;
 
 /* Prompts (synthetic or from the prompt file), output lengths and arrivals.

@@ -112,11 +112,12 @@ static void add_nulls(cJSON *m, const char *const *keys)
 
 static cJSON *metrics_json(const lle_remote_result *r)
 {
-    static const char *const NOT_MEASURED[] = {"prefill_s", "decode_s", "prefill_fraction", "prefill_tokens_per_s",
-                                               "decode_tokens_per_s", "model_bytes", "kv_cache_bytes", NULL};
+    static const char *const NOT_MEASURED[] = {
+        "prefill_s",           "decode_s",    "prefill_fraction", "prefill_tokens_per_s",
+        "decode_tokens_per_s", "model_bytes", "kv_cache_bytes",   NULL};
     cJSON *m = cJSON_CreateObject();
 
-    cJSON_AddNumberToObject(m, "requests", (double)r->ttft.count);   /* in-window successes */
+    cJSON_AddNumberToObject(m, "requests", (double)r->ttft.count); /* in-window successes */
     cJSON_AddNumberToObject(m, "batches", 0);
     cJSON_AddNumberToObject(m, "input_tokens", (double)r->input_tokens);
     cJSON_AddNumberToObject(m, "output_tokens", (double)r->output_tokens);

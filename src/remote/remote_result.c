@@ -81,7 +81,8 @@ static bool meets_slo(const lle_remote_request *q, const lle_remote_config *c)
     double tpot = n > 1 ? (q->rec.e2e_s - q->rec.ttft_s) / (n - 1) : 0.0;
 
     return (c->slo_ttft_s <= 0 || q->rec.ttft_s <= c->slo_ttft_s) &&
-           (c->slo_tpot_s <= 0 || n <= 1 || tpot <= c->slo_tpot_s) && (c->slo_e2e_s <= 0 || q->rec.e2e_s <= c->slo_e2e_s);
+           (c->slo_tpot_s <= 0 || n <= 1 || tpot <= c->slo_tpot_s) &&
+           (c->slo_e2e_s <= 0 || q->rec.e2e_s <= c->slo_e2e_s);
 }
 
 /* One in-window success into the distributions. */
@@ -141,7 +142,8 @@ static void window_pass(lle_remote_result *r, const lle_remote_config *c, agg_bu
         r->class_counts[q->cls]++;
         ok ? r->n_ok++ : r->n_failed++;
         token_comparison(r, q);
-        if (q->send_s >= r->window_open_s - EPS && q->send_s <= r->window_close_s + EPS && q->cls != LLE_RC_INTERRUPTED) {
+        if (q->send_s >= r->window_open_s - EPS && q->send_s <= r->window_close_s + EPS &&
+            q->cls != LLE_RC_INTERRUPTED) {
             (*sent)++;
             *sent_in += ok ? (uint64_t)q->rec.n_input_tokens : 0;
         }
@@ -164,7 +166,10 @@ static void window_pass(lle_remote_result *r, const lle_remote_config *c, agg_bu
     }
 }
 
-static double per_s(double v, double s) { return s > 0 ? v / s : 0.0; }
+static double per_s(double v, double s)
+{
+    return s > 0 ? v / s : 0.0;
+}
 
 void lle_remote_aggregate(lle_remote_result *r, const lle_remote_config *c)
 {

@@ -56,8 +56,15 @@ static void scrape_done(lle_xfer *x, double t)
 static void start_scrape(rr_ctx *c, int edge)
 {
     rr_scrape *s = &c->scrape[edge];
-    lle_http_req hr = {c->cfg->dcgm_url, NULL, NULL, c->cfg->tls_verify, c->cfg->ca_file,
-                       c->cfg->dcgm_timeout_s, c->cfg->dcgm_timeout_s, c->cfg->dcgm_timeout_s, c->cfg->dcgm_timeout_s};
+    lle_http_req hr = {c->cfg->dcgm_url,
+                       NULL,
+                       NULL,
+                       c->cfg->tls_verify,
+                       c->cfg->ca_file,
+                       c->cfg->dcgm_timeout_s,
+                       c->cfg->dcgm_timeout_s,
+                       c->cfg->dcgm_timeout_s,
+                       c->cfg->dcgm_timeout_s};
     lle_error e = {0};
 
     if (c->cfg->dcgm_url == NULL || s->started)
@@ -97,11 +104,10 @@ void rr_close_window(rr_ctx *c, double now)
 /* Closed loop: user `u` sends its next request, or retires (closing the window). */
 void rr_user_next(rr_ctx *c, int u, double now)
 {
-    bool more = c->next < c->w.n && !c->interrupted &&
-                !(c->cfg->duration_s > 0 && now - c->t0 >= c->cfg->duration_s);
+    bool more = c->next < c->w.n && !c->interrupted && !(c->cfg->duration_s > 0 && now - c->t0 >= c->cfg->duration_s);
 
     if (!more) {
-        if (!c->interrupted)         /* an interrupt closes the window itself, after aborting */
+        if (!c->interrupted) /* an interrupt closes the window itself, after aborting */
             rr_close_window(c, now);
         return;
     }
@@ -128,7 +134,7 @@ static void interrupt(rr_ctx *c)
     c->interrupted = true;
     lle_http_abort_all(c->http, LLE_RC_INTERRUPTED, "interrupted");
     if (!c->warm_phase)
-        rr_close_window(c, now);     /* scrapes the close edge (bounded by the DCGM timeout) */
+        rr_close_window(c, now); /* scrapes the close edge (bounded by the DCGM timeout) */
 }
 
 /* Open loop: send every request whose arrival is due (within the in-flight cap). */
@@ -313,7 +319,10 @@ static void finish(rr_ctx *c, lle_status st)
     lle_remote_result *r = c->r;
     struct rusage ru;
 
-    lle_strlcpy(r->status, st == LLE_OK ? "completed" : st == LLE_ERR_INTERRUPTED ? "interrupted" : "failed",
+    lle_strlcpy(r->status,
+                st == LLE_OK                ? "completed"
+                : st == LLE_ERR_INTERRUPTED ? "interrupted"
+                                            : "failed",
                 sizeof r->status);
     r->config_json = lle_remote_config_json(c->cfg, &c->w);
     r->t0_mono_s = c->t0;
@@ -336,7 +345,7 @@ static void release(rr_ctx *c)
 {
     lle_http_close(c->http);
     for (struct curl_slist *h = c->headers; h != NULL; h = h->next)
-        memset(h->data, 0, strlen(h->data));   /* the Authorization line holds the key */
+        memset(h->data, 0, strlen(h->data)); /* the Authorization line holds the key */
     curl_slist_free_all(c->headers);
     if (c->key != NULL) {
         memset(c->key, 0, strlen(c->key));
@@ -374,7 +383,8 @@ lle_status lle_remote_run(const lle_remote_config *cfg, lle_remote_progress_fn p
         lle_fail(err, st, "interrupted; requests in flight were aborted (class interrupted)");
     finish(&c, st);
     if (st == LLE_OK && c.r->n_ok == 0)
-        st = lle_fail(err, LLE_ERR_BACKEND, "no request succeeded (%s)", lle_remote_class_summary(c.r, summary, sizeof summary));
+        st = lle_fail(err, LLE_ERR_BACKEND, "no request succeeded (%s)",
+                      lle_remote_class_summary(c.r, summary, sizeof summary));
     if (st != LLE_OK && st != LLE_ERR_INTERRUPTED)
         lle_strlcpy(c.r->status, "failed", sizeof c.r->status);
     if (st != LLE_OK && err != NULL)

@@ -22,35 +22,35 @@ typedef struct rr_ctx rr_ctx;
 
 /* A scrape of the DCGM exporter at one window edge. */
 typedef struct rr_scrape {
-    lle_xfer x;                /* first member */
+    lle_xfer x; /* first member */
     rr_ctx *ctx;
     lle_text body;
     bool started, done, ok;
-    double t_mid, duration;    /* monotonic midpoint of the request, its length */
+    double t_mid, duration; /* monotonic midpoint of the request, its length */
     lle_dcgm_reading reading;
     char error[400];
 } rr_scrape;
 
 /* One request in flight. */
 typedef struct rr_req {
-    lle_xfer x;                /* first member: the transfer callbacks cast back */
+    lle_xfer x; /* first member: the transfer callbacks cast back */
     rr_ctx *ctx;
-    int slot;                  /* index in r->requests; -1: a warmup request */
+    int slot; /* index in r->requests; -1: a warmup request */
     int user;
-    double scheduled;          /* monotonic */
+    double scheduled; /* monotonic */
     const lle_remote_item *item;
     char *body;
     lle_sse sse;
-    lle_text out;              /* content text so far */
-    lle_text raw;              /* error body, or the whole non-streamed body */
-    size_t *chunk_end;         /* end offset in out of each content chunk */
-    double *chunk_t;           /* monotonic read time of each content chunk */
+    lle_text out;      /* content text so far */
+    lle_text raw;      /* error body, or the whole non-streamed body */
+    size_t *chunk_end; /* end offset in out of each content chunk */
+    double *chunk_t;   /* monotonic read time of each content chunk */
     int n_chunks, cap_chunks, n_empty;
     bool saw_done, saw_finish;
     int usage_in, usage_out;
     char finish[24];
-    double t_read;             /* read time of the bytes being parsed */
-    lle_remote_class fail;     /* set by the event handler to abort */
+    double t_read;         /* read time of the bytes being parsed */
+    lle_remote_class fail; /* set by the event handler to abort */
     char fail_msg[200];
 } rr_req;
 
@@ -61,7 +61,7 @@ struct rr_ctx {
     lle_tokenizer *tok;
     lle_http *http;
     struct curl_slist *headers;
-    char *key;                 /* the API key (wiped before it is freed) */
+    char *key; /* the API key (wiped before it is freed) */
     cJSON *extra;
     char url[1100];
     bool chat, open_loop;
@@ -69,12 +69,12 @@ struct rr_ctx {
     lle_remote_progress_fn progress;
     void *user;
     double t0, run_end, last_progress;
-    int next;                  /* next measured item to send */
+    int next; /* next measured item to send */
     int n_done;
-    int target;                /* closed loop: concurrency the window waits for */
+    int target; /* closed loop: concurrency the window waits for */
     size_t measured_inflight, max_inflight;
     bool opened, closed, interrupted, warm_phase;
-    double t_open, t_close;    /* monotonic */
+    double t_open, t_close; /* monotonic */
     int warm_next, warm_ok;
     char warm_first_err[320];
     uint64_t tokens_done;

@@ -45,7 +45,8 @@ lle_status lle_remote_sweep(const lle_remote_config *cfg, const double *points, 
         if (open_loop)
             c.rate = points[i];
         else if (points[i] < 1 || points[i] > 100000 || points[i] != (double)(int)points[i])
-            st = lle_fail(err, LLE_ERR_INVALID, "sweep: concurrency %g is not a whole number in [1, 100000]", points[i]);
+            st =
+                lle_fail(err, LLE_ERR_INVALID, "sweep: concurrency %g is not a whole number in [1, 100000]", points[i]);
         else
             c.concurrency = (int)points[i];
         if (st == LLE_OK)
@@ -60,7 +61,7 @@ lle_status lle_remote_sweep(const lle_remote_config *cfg, const double *points, 
             break;
     }
     if (st == LLE_ERR_BACKEND && n > 1)
-        st = LLE_OK;                 /* a point where nothing succeeded is saturated, not a failure */
+        st = LLE_OK; /* a point where nothing succeeded is saturated, not a failure */
     *out = rs;
     *n_out = n;
     return st;

@@ -30,13 +30,13 @@ double lle_gamma_draw(uint64_t *rng, double shape)
 {
     double d, c;
 
-    if (shape < 1.0) {               /* boost: G(a) = G(a + 1) * U^(1/a) */
+    if (shape < 1.0) { /* boost: G(a) = G(a + 1) * U^(1/a) */
         double u = lle_rand01(rng);
         return lle_gamma_draw(rng, shape + 1.0) * pow(u > 0.0 ? u : 1e-300, 1.0 / shape);
     }
     d = shape - 1.0 / 3.0;
     c = 1.0 / sqrt(9.0 * d);
-    for (;;) {                       /* Marsaglia-Tsang: accepts ~96% of draws */
+    for (;;) { /* Marsaglia-Tsang: accepts ~96% of draws */
         double x = normal_draw(rng), v = 1.0 + c * x, u;
         if (v <= 0.0)
             continue;
@@ -83,8 +83,7 @@ static lle_status int_field(const cJSON *o, const char *key, const char *path, i
 
     if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble < 1 ||
         v->valuedouble > 16777216)
-        return lle_fail(err, LLE_ERR_FORMAT, "%s:%d: \"%s\" must be a whole number in [1, 16777216]", path, line,
-                        key);
+        return lle_fail(err, LLE_ERR_FORMAT, "%s:%d: \"%s\" must be a whole number in [1, 16777216]", path, line, key);
     *out = (int)v->valuedouble;
     return LLE_OK;
 }

@@ -55,7 +55,7 @@ static int dispatch(lle_sse *p, lle_sse_event_fn fn, void *user)
 
     if (p->has_data) {
         if (p->data_len > 0 && p->data[p->data_len - 1] == '\n')
-            p->data_len--;           /* the LF added after the last data line */
+            p->data_len--; /* the LF added after the last data line */
         p->data[p->data_len] = '\0';
         p->n_events++;
         if (fn(user, p->type, p->data, p->data_len) != 0)
@@ -77,7 +77,7 @@ static int process_line(lle_sse *p, const char *line, size_t len, lle_sse_event_
     if (len == 0)
         return dispatch(p, fn, user);
     if (line[0] == ':')
-        return LLE_SSE_OK;           /* comment (keep-alive pings) */
+        return LLE_SSE_OK; /* comment (keep-alive pings) */
     colon = memchr(line, ':', len);
     name_len = colon != NULL ? (size_t)(colon - line) : len;
     value = colon != NULL ? colon + 1 : line + len;
@@ -100,7 +100,7 @@ static int process_line(lle_sse *p, const char *line, size_t len, lle_sse_event_
         memcpy(p->type, value, n);
         p->type[n] = '\0';
     }
-    return LLE_SSE_OK;               /* id, retry and unknown fields are ignored */
+    return LLE_SSE_OK; /* id, retry and unknown fields are ignored */
 }
 
 /* A line ends at buf[end]; it is either wholly in buf or continues p->line. */
@@ -141,7 +141,7 @@ int lle_sse_feed(lle_sse *p, const char *buf, size_t len, lle_sse_event_fn fn, v
         end = (size_t)(eol - buf);
         rc = finish_line(p, buf, start, end, fn, user);
         i = end + 1;
-        if (eol == cr) {             /* CR LF counts as one terminator */
+        if (eol == cr) { /* CR LF counts as one terminator */
             if (i < len && buf[i] == '\n')
                 i++;
             else if (i == len)

@@ -22,15 +22,15 @@
 typedef int (*lle_sse_event_fn)(void *user, const char *type, const char *data, size_t len);
 
 typedef struct lle_sse {
-    char *line;          /* the current, incomplete line */
+    char *line; /* the current, incomplete line */
     size_t line_len, line_cap;
-    char *data;          /* data of the current event so far */
+    char *data; /* data of the current event so far */
     size_t data_len, data_cap;
-    bool has_data;       /* a data field was seen in the current event */
-    bool skip_lf;        /* the previous feed ended in CR: a leading LF belongs to it */
+    bool has_data; /* a data field was seen in the current event */
+    bool skip_lf;  /* the previous feed ended in CR: a leading LF belongs to it */
     char type[32];
-    size_t max_event;    /* most bytes of one line or one event's data */
-    size_t n_events;     /* events dispatched so far */
+    size_t max_event; /* most bytes of one line or one event's data */
+    size_t n_events;  /* events dispatched so far */
 } lle_sse;
 
 enum { LLE_SSE_OK = 0, LLE_SSE_STOPPED = 1, LLE_SSE_TOO_LONG = -1, LLE_SSE_NOMEM = -2 };

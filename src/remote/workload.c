@@ -12,12 +12,13 @@
 #include "run/prompt_source.h"
 
 static const char *const WORDS[] = {
-    "the", "energy", "of", "a", "model", "is", "measured", "in", "joules", "per", "token", "and",
-    "every", "request", "takes", "time", "to", "first", "answer", "while", "server", "keeps", "its",
-    "cache", "warm", "researchers", "compare", "quantised", "weights", "with", "full", "precision",
-    "because", "memory", "bandwidth", "limits", "decoding", "speed", "on", "most", "machines", "today",
-    "short", "story", "about", "rivers", "mountains", "cities", "music", "history", "science", "explain",
-    "why", "sky", "looks", "blue", "at", "noon", "write", "letter", "friend", "summarise", "following",
+    "the",       "energy",    "of",     "a",     "model",     "is",      "measured", "in",          "joules",
+    "per",       "token",     "and",    "every", "request",   "takes",   "time",     "to",          "first",
+    "answer",    "while",     "server", "keeps", "its",       "cache",   "warm",     "researchers", "compare",
+    "quantised", "weights",   "with",   "full",  "precision", "because", "memory",   "bandwidth",   "limits",
+    "decoding",  "speed",     "on",     "most",  "machines",  "today",   "short",    "story",       "about",
+    "rivers",    "mountains", "cities", "music", "history",   "science", "explain",  "why",         "sky",
+    "looks",     "blue",      "at",     "noon",  "write",     "letter",  "friend",   "summarise",   "following",
 };
 #define N_WORDS (sizeof WORDS / sizeof WORDS[0])
 
@@ -70,7 +71,7 @@ static lle_status synth_prompt(lle_tokenizer *tok, uint64_t seed, int index, int
         it->prompt = words_text(&rng, n_tokens);
         return it->prompt != NULL ? LLE_OK : lle_fail(err, LLE_ERR_NOMEM, "out of memory building prompts");
     }
-    while (lo <= hi) {               /* count(words) grows with words: find the last that fits */
+    while (lo <= hi) { /* count(words) grows with words: find the last that fits */
         int mid = lo + (hi - lo) / 2;
         c = count_words(tok, base, mid, &it->prompt);
         if (c == -2)
@@ -99,7 +100,8 @@ static lle_status synth_items(const lle_remote_config *c, lle_tokenizer *tok, ll
     for (int i = 0; i < n && st == LLE_OK; i++) {
         int len = c->max_input_tokens;
         if (c->min_input_tokens > 0 && c->min_input_tokens < c->max_input_tokens)
-            len = c->min_input_tokens + (int)lle_rand_below(&rng, (uint64_t)(c->max_input_tokens - c->min_input_tokens + 1));
+            len = c->min_input_tokens +
+                  (int)lle_rand_below(&rng, (uint64_t)(c->max_input_tokens - c->min_input_tokens + 1));
         items[i].n_out = c->max_output_tokens;
         items[i].arrival_s = -1.0;
         st = synth_prompt(tok, c->seed, first_index + i, len, &items[i], err);
@@ -107,8 +109,7 @@ static lle_status synth_items(const lle_remote_config *c, lle_tokenizer *tok, ll
     return st;
 }
 
-static lle_status file_items(const lle_remote_config *c, lle_tokenizer *tok, lle_remote_workload *w,
-                             lle_error *err)
+static lle_status file_items(const lle_remote_config *c, lle_tokenizer *tok, lle_remote_workload *w, lle_error *err)
 {
     lle_prompt_set set = {0};
     lle_status st = lle_prompts_load(c->prompt_file, c->prompt_format, &set, err);
@@ -131,8 +132,7 @@ static lle_status file_items(const lle_remote_config *c, lle_tokenizer *tok, lle
     return st;
 }
 
-static lle_status trace_items(const lle_remote_config *c, lle_tokenizer *tok, lle_remote_workload *w,
-                              lle_error *err)
+static lle_status trace_items(const lle_remote_config *c, lle_tokenizer *tok, lle_remote_workload *w, lle_error *err)
 {
     lle_trace_entry *tr = NULL;
     int n = 0;
@@ -174,7 +174,7 @@ static lle_status schedule(const lle_remote_config *c, lle_remote_workload *w, l
     st = lle_remote_arrivals(c, n, t, err);
     for (int i = 0; st == LLE_OK && i < n; i++)
         w->items[i].arrival_s = t[i];
-    if (st == LLE_OK && c->duration_s > 0) {  /* arrivals after the duration are never sent */
+    if (st == LLE_OK && c->duration_s > 0) { /* arrivals after the duration are never sent */
         while (w->n > 1 && w->items[w->n - 1].arrival_s >= c->duration_s) {
             free(w->items[w->n - 1].prompt);
             w->items[--w->n].prompt = NULL;
@@ -191,8 +191,9 @@ lle_status lle_remote_workload_build(const lle_remote_config *c, lle_tokenizer *
 
     memset(w, 0, sizeof *w);
     w->open_loop = lle_remote_is_open_loop(c);
-    w->offered_rate = strcmp(c->load, "burst") == 0 ? (double)c->burst_size / c->burst_interval_s
-                    : w->open_loop && strcmp(c->load, "trace") != 0 ? c->rate : 0.0;
+    w->offered_rate = strcmp(c->load, "burst") == 0                   ? (double)c->burst_size / c->burst_interval_s
+                      : w->open_loop && strcmp(c->load, "trace") != 0 ? c->rate
+                                                                      : 0.0;
     if (strcmp(c->load, "trace") == 0)
         st = trace_items(c, tok, w, err);
     else {

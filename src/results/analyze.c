@@ -77,7 +77,8 @@ static void text_notes(const res_analysis *a, rbuf *b)
 {
     bool any = false;
 
-    rbuf_printf(b, "unstable groups (CV > %.1f%% in J/token, output tok/s or the ranking metric):", a->cv_threshold * 100);
+    rbuf_printf(b,
+                "unstable groups (CV > %.1f%% in J/token, output tok/s or the ranking metric):", a->cv_threshold * 100);
     for (size_t g = 0; g < a->n_groups; g++)
         if (a->groups[g].unstable) {
             rbuf_printf(b, "\n  %s", a->groups[g].label);

@@ -98,12 +98,24 @@ void rbuf_json_string(rbuf *b, const char *s)
             continue;
         rbuf_put(b, (const char *)run, (size_t)(p - run));
         switch (*p) {
-        case '"': rbuf_puts(b, "\\\""); break;
-        case '\\': rbuf_puts(b, "\\\\"); break;
-        case '\n': rbuf_puts(b, "\\n"); break;
-        case '\r': rbuf_puts(b, "\\r"); break;
-        case '\t': rbuf_puts(b, "\\t"); break;
-        default: rbuf_printf(b, "\\u%04x", *p); break;
+        case '"':
+            rbuf_puts(b, "\\\"");
+            break;
+        case '\\':
+            rbuf_puts(b, "\\\\");
+            break;
+        case '\n':
+            rbuf_puts(b, "\\n");
+            break;
+        case '\r':
+            rbuf_puts(b, "\\r");
+            break;
+        case '\t':
+            rbuf_puts(b, "\\t");
+            break;
+        default:
+            rbuf_printf(b, "\\u%04x", *p);
+            break;
         }
         run = p + 1;
     }

@@ -15,11 +15,32 @@
 #define MAX_COMPARE 16
 
 static const char *const METRICS[] = {
-    "energy_method", "j_per_output_token", "energy_j", "avg_power_w", "prefill_j_per_token", "decode_j_per_token",
-    "output_tokens_per_j", "wh_per_1000_requests", "g_co2e", "output_tokens_per_s", "decode_tokens_per_s",
-    "prefill_tokens_per_s", "total_tokens_per_s", "requests_per_s", "wall_s", "ttft_p50_s", "ttft_p99_s",
-    "tpot_p50_s", "tpot_p99_s", "itl_p50_s", "itl_p99_s", "e2e_p50_s", "e2e_p99_s", "peak_rss_bytes",
-    "kv_cache_bytes", "output_tokens",
+    "energy_method",
+    "j_per_output_token",
+    "energy_j",
+    "avg_power_w",
+    "prefill_j_per_token",
+    "decode_j_per_token",
+    "output_tokens_per_j",
+    "wh_per_1000_requests",
+    "g_co2e",
+    "output_tokens_per_s",
+    "decode_tokens_per_s",
+    "prefill_tokens_per_s",
+    "total_tokens_per_s",
+    "requests_per_s",
+    "wall_s",
+    "ttft_p50_s",
+    "ttft_p99_s",
+    "tpot_p50_s",
+    "tpot_p99_s",
+    "itl_p50_s",
+    "itl_p99_s",
+    "e2e_p50_s",
+    "e2e_p99_s",
+    "peak_rss_bytes",
+    "kv_cache_bytes",
+    "output_tokens",
 };
 #define N_METRICS (sizeof METRICS / sizeof METRICS[0])
 
@@ -58,7 +79,7 @@ static void compute(const res_row *rows, size_t n, cmp_metric *m)
     bool all_same = true;
     for (size_t k = 0; k < n; k++)
         all_same = all_same && !res_row_null(&rows[k], m->field) && rows[k].num[m->field] == best;
-    for (size_t k = 0; k < n; k++)   /* no mark when every value is the same */
+    for (size_t k = 0; k < n; k++) /* no mark when every value is the same */
         m->best[k] = !isnan(best) && !all_same && !res_row_null(&rows[k], m->field) && rows[k].num[m->field] == best;
 }
 
@@ -71,8 +92,8 @@ static void text_out(const res_row *rows, char ids[][128], size_t n, const cmp_m
         rbuf_printf(b, "[%zu] %s%s\n", k + 1, ids[k], k == 0 ? " (baseline)" : "");
     rbuf_puts(b, "configuration that differs\n");
     for (size_t i = 0; i < RES_N_FIELDS; i++) {
-        if ((RES_FIELDS[i].group != RG_CONFIG && RES_FIELDS[i].group != RG_MODEL && RES_FIELDS[i].group != RG_ENV)
-            || !differs(rows, n, i))
+        if ((RES_FIELDS[i].group != RG_CONFIG && RES_FIELDS[i].group != RG_MODEL && RES_FIELDS[i].group != RG_ENV) ||
+            !differs(rows, n, i))
             continue;
         any = true;
         rbuf_printf(b, "  %-32s", RES_FIELDS[i].name);
@@ -129,8 +150,8 @@ static cJSON *json_out(const res_row *rows, char ids[][128], size_t n, const cmp
     cJSON_AddStringToObject(o, "baseline", ids[0]);
     for (size_t i = 0; i < RES_N_FIELDS; i++) {
         cJSON *e, *vals;
-        if ((RES_FIELDS[i].group != RG_CONFIG && RES_FIELDS[i].group != RG_MODEL && RES_FIELDS[i].group != RG_ENV)
-            || !differs(rows, n, i))
+        if ((RES_FIELDS[i].group != RG_CONFIG && RES_FIELDS[i].group != RG_MODEL && RES_FIELDS[i].group != RG_ENV) ||
+            !differs(rows, n, i))
             continue;
         e = cJSON_CreateObject();
         cJSON_AddStringToObject(e, "field", RES_FIELDS[i].name);
@@ -144,8 +165,10 @@ static cJSON *json_out(const res_row *rows, char ids[][128], size_t n, const cmp
         cJSON *e = cJSON_CreateObject(), *v, *d, *p, *best;
         cJSON_AddStringToObject(e, "name", f->name);
         cJSON_AddStringToObject(e, "unit", f->unit);
-        cJSON_AddStringToObject(e, "better", f->better == RB_LOWER ? "lower" : f->better == RB_HIGHER ? "higher"
-                                                                                                   : "none");
+        cJSON_AddStringToObject(e, "better",
+                                f->better == RB_LOWER    ? "lower"
+                                : f->better == RB_HIGHER ? "higher"
+                                                         : "none");
         v = cJSON_AddArrayToObject(e, "values");
         d = cJSON_AddArrayToObject(e, "diff");
         p = cJSON_AddArrayToObject(e, "diff_pct");
@@ -161,8 +184,7 @@ static cJSON *json_out(const res_row *rows, char ids[][128], size_t n, const cmp
     return o;
 }
 
-static lle_status emit(const res_row *rows, char ids[][128], size_t n, lle_results_format fmt, rbuf *b,
-                       lle_error *err)
+static lle_status emit(const res_row *rows, char ids[][128], size_t n, lle_results_format fmt, rbuf *b, lle_error *err)
 {
     cmp_metric ms[N_METRICS];
     cJSON *js = NULL;
@@ -189,8 +211,8 @@ static lle_status emit(const res_row *rows, char ids[][128], size_t n, lle_resul
     return ret;
 }
 
-lle_status lle_results_compare(lle_results *r, const char *const *ids, size_t n_ids, lle_results_format fmt,
-                               char **out, size_t *out_len, lle_error *err)
+lle_status lle_results_compare(lle_results *r, const char *const *ids, size_t n_ids, lle_results_format fmt, char **out,
+                               size_t *out_len, lle_error *err)
 {
     res_row rows[MAX_COMPARE];
     char full[MAX_COMPARE][128];

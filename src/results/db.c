@@ -16,9 +16,10 @@
 
 lle_status res_sql_fail(const lle_results *r, int rc, const char *what, lle_error *err)
 {
-    lle_status code = (rc & 0xff) == SQLITE_NOMEM ? LLE_ERR_NOMEM
-                    : (rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB ? LLE_ERR_FORMAT
-                    : (rc & 0xff) == SQLITE_ERROR ? LLE_ERR_INTERNAL : LLE_ERR_IO;
+    lle_status code = (rc & 0xff) == SQLITE_NOMEM                                     ? LLE_ERR_NOMEM
+                      : (rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB ? LLE_ERR_FORMAT
+                      : (rc & 0xff) == SQLITE_ERROR                                   ? LLE_ERR_INTERNAL
+                                                                                      : LLE_ERR_IO;
 
     return lle_fail(err, code, "%s: %s: %s", r->path, what, sqlite3_errmsg(r->db));
 }
@@ -73,8 +74,8 @@ static lle_status create_flat(lle_results *r, bool temp, lle_error *err)
                     i == 0 ? " PRIMARY KEY NOT NULL" : "");
     if (!temp)
         rbuf_puts(&b, ", FOREIGN KEY (id) REFERENCES experiments(id) ON DELETE CASCADE");
-    rbuf_printf(&b, "); CREATE INDEX IF NOT EXISTS %s%s_started ON %s(started_at, id);",
-                temp ? "temp." : "", RES_FLAT_TABLE, RES_FLAT_TABLE);
+    rbuf_printf(&b, "); CREATE INDEX IF NOT EXISTS %s%s_started ON %s(started_at, id);", temp ? "temp." : "",
+                RES_FLAT_TABLE, RES_FLAT_TABLE);
     ret = rbuf_take(&b, &sql, NULL, err);
     if (ret == LLE_OK)
         ret = exec(r, sql, err);
@@ -106,8 +107,10 @@ static lle_status flat_matches(lle_results *r, bool *matches, lle_error *err)
 static lle_status drop_old(lle_results *r, bool reindex, lle_error *err)
 {
     sqlite3_stmt *st = NULL;
-    lle_status ret = res_prepare(r, "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE "
-                                    "'results_flat_v%'", &st, err);
+    lle_status ret = res_prepare(r,
+                                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE "
+                                 "'results_flat_v%'",
+                                 &st, err);
     char **names = NULL;
     size_t n = 0;
     bool matches = true;
@@ -164,8 +167,8 @@ static lle_status flatten_one(lle_results *r, sqlite3_stmt *get, sqlite3_stmt *i
     int rc;
 
     if (doc == NULL || !cJSON_IsObject(doc)) {
-        lle_logf(LLE_LOG_WARN, "%s: experiment '%s': stored document is not a JSON object; left out",
-                 r->path, id != NULL ? id : "?");
+        lle_logf(LLE_LOG_WARN, "%s: experiment '%s': stored document is not a JSON object; left out", r->path,
+                 id != NULL ? id : "?");
         goto cleanup;
     }
     sqlite3_reset(ins);
@@ -206,12 +209,12 @@ static lle_status fill_missing(lle_results *r, lle_error *err)
 static lle_status refresh(lle_results *r, bool temp, lle_error *err)
 {
     long long missing = 0, stale = 0;
-    lle_status ret = scalar(r, "SELECT count(*) FROM experiments WHERE id NOT IN (SELECT id FROM "
-                               RES_FLAT_TABLE ")", &missing, err);
+    lle_status ret = scalar(r, "SELECT count(*) FROM experiments WHERE id NOT IN (SELECT id FROM " RES_FLAT_TABLE ")",
+                            &missing, err);
 
     if (ret == LLE_OK)
-        ret = scalar(r, "SELECT count(*) FROM " RES_FLAT_TABLE " WHERE id NOT IN (SELECT id FROM experiments)",
-                     &stale, err);
+        ret = scalar(r, "SELECT count(*) FROM " RES_FLAT_TABLE " WHERE id NOT IN (SELECT id FROM experiments)", &stale,
+                     err);
     if (ret != LLE_OK || (missing == 0 && stale == 0))
         return ret;
     if (missing > 1000)
@@ -233,8 +236,10 @@ static lle_status prepare_flat(lle_results *r, bool reindex, lle_error *err)
 {
     long long n = 0;
     bool temp = sqlite3_db_readonly(r->db, "main") == 1;
-    lle_status ret = scalar(r, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = "
-                               "'campaign_items'", &n, err);
+    lle_status ret = scalar(r,
+                            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = "
+                            "'campaign_items'",
+                            &n, err);
 
     r->has_campaign_items = n > 0;
     if (ret == LLE_OK && !temp)
@@ -260,8 +265,10 @@ lle_status lle_results_open(const char *results_dir, bool reindex, lle_results *
     if ((size_t)snprintf(path, sizeof path, "%s/%s", results_dir, LLE_STORE_FILE) >= sizeof path)
         return lle_fail(err, LLE_ERR_INVALID, "results directory path too long: %s", results_dir);
     if (stat(path, &sb) != 0)
-        return lle_fail(err, LLE_ERR_NOT_FOUND, "%s: no results database (run an experiment first, or pass "
-                        "--results-dir DIR)", path);
+        return lle_fail(err, LLE_ERR_NOT_FOUND,
+                        "%s: no results database (run an experiment first, or pass "
+                        "--results-dir DIR)",
+                        path);
     r = calloc(1, sizeof *r);
     if (r == NULL)
         return lle_fail(err, LLE_ERR_NOMEM, "out of memory opening %s", path);

@@ -16,20 +16,20 @@
 typedef struct col {
     const char *name;
     res_kind kind;
-    bool json_text;      /* the value is JSON text (itl_s): raw in JSON, a string in CSV */
+    bool json_text; /* the value is JSON text (itl_s): raw in JSON, a string in CSV */
 } col;
 
 static const col REQUEST_COLS[] = {
-    {"experiment_id", RK_TEXT, false}, {"idx", RK_INT, false}, {"prompt_index", RK_INT, false},
-    {"repeat", RK_INT, false}, {"batch", RK_INT, false}, {"input_tokens", RK_INT, false},
-    {"output_tokens", RK_INT, false}, {"arrival_s", RK_REAL, false}, {"start_s", RK_REAL, false},
-    {"queue_delay_s", RK_REAL, false}, {"ttft_s", RK_REAL, false}, {"tpot_s", RK_REAL, false},
-    {"e2e_s", RK_REAL, false}, {"prefill_s", RK_REAL, false}, {"decode_s", RK_REAL, false},
+    {"experiment_id", RK_TEXT, false}, {"idx", RK_INT, false},        {"prompt_index", RK_INT, false},
+    {"repeat", RK_INT, false},         {"batch", RK_INT, false},      {"input_tokens", RK_INT, false},
+    {"output_tokens", RK_INT, false},  {"arrival_s", RK_REAL, false}, {"start_s", RK_REAL, false},
+    {"queue_delay_s", RK_REAL, false}, {"ttft_s", RK_REAL, false},    {"tpot_s", RK_REAL, false},
+    {"e2e_s", RK_REAL, false},         {"prefill_s", RK_REAL, false}, {"decode_s", RK_REAL, false},
     {"itl_s", RK_TEXT, true},
 };
 static const col TS_COLS[] = {
-    {"experiment_id", RK_TEXT, false}, {"t_s", RK_REAL, false}, {"source", RK_TEXT, false},
-    {"metric", RK_TEXT, false}, {"value", RK_REAL, false},
+    {"experiment_id", RK_TEXT, false}, {"t_s", RK_REAL, false},   {"source", RK_TEXT, false},
+    {"metric", RK_TEXT, false},        {"value", RK_REAL, false},
 };
 
 typedef struct sink {
@@ -116,8 +116,7 @@ static lle_status export_experiments(lle_results *r, const lle_results_filter *f
 }
 
 /* Rows of `sql` (one parameter: the experiment id) for every selected experiment. */
-static lle_status export_child(lle_results *r, const lle_results_filter *f, const char *sql, sink *s,
-                               lle_error *err)
+static lle_status export_child(lle_results *r, const lle_results_filter *f, const char *sql, sink *s, lle_error *err)
 {
     sqlite3_stmt *ids = NULL, *st = NULL;
     lle_status ret = res_query(r, f, "id", RES_Q_ORDERED, &ids, err);
@@ -159,14 +158,18 @@ lle_status lle_results_export(lle_results *r, const lle_results_filter *f, lle_r
     if (what == LLE_RESULTS_REQUESTS) {
         s.cols = REQUEST_COLS;
         s.n_cols = sizeof REQUEST_COLS / sizeof REQUEST_COLS[0];
-        ret = export_child(r, f, "SELECT experiment_id, idx, prompt_index, repeat, batch, input_tokens, "
-                                 "output_tokens, arrival_s, start_s, queue_delay_s, ttft_s, tpot_s, e2e_s, prefill_s, "
-                                 "decode_s, itl_s FROM requests WHERE experiment_id = ?1 ORDER BY idx", &s, err);
+        ret = export_child(r, f,
+                           "SELECT experiment_id, idx, prompt_index, repeat, batch, input_tokens, "
+                           "output_tokens, arrival_s, start_s, queue_delay_s, ttft_s, tpot_s, e2e_s, prefill_s, "
+                           "decode_s, itl_s FROM requests WHERE experiment_id = ?1 ORDER BY idx",
+                           &s, err);
     } else if (what == LLE_RESULTS_TIMESERIES) {
         s.cols = TS_COLS;
         s.n_cols = sizeof TS_COLS / sizeof TS_COLS[0];
-        ret = export_child(r, f, "SELECT experiment_id, t_s, source, metric, value FROM timeseries WHERE "
-                                 "experiment_id = ?1 ORDER BY t_s, source, metric", &s, err);
+        ret = export_child(r, f,
+                           "SELECT experiment_id, t_s, source, metric, value FROM timeseries WHERE "
+                           "experiment_id = ?1 ORDER BY t_s, source, metric",
+                           &s, err);
     } else {
         ret = export_experiments(r, f, &s, err);
     }
@@ -191,13 +194,14 @@ lle_status lle_results_columns(lle_results_format fmt, char **out, size_t *out_l
         snprintf(prov, sizeof prov, "%s%s%s", f->prov == RP_ENERGY ? "method in " : res_prov_name(f->prov),
                  f->prov == RP_ENERGY ? f->method_col : "", f->prov == RP_NONE ? "-" : "");
         if (fmt == LLE_RESULTS_CSV) {
-            rbuf_printf(&b, "%s,%s,%s,%s,%s,", f->name, f->kind == RK_BOOL ? "BOOLEAN" : res_kind_sql(f->kind),
-                        f->unit, groups[f->group], prov);
+            rbuf_printf(&b, "%s,%s,%s,%s,%s,", f->name, f->kind == RK_BOOL ? "BOOLEAN" : res_kind_sql(f->kind), f->unit,
+                        groups[f->group], prov);
             rbuf_csv_field(&b, f->desc);
             rbuf_puts(&b, "\r\n");
         } else {
-            rbuf_printf(&b, "%-30s %-8s %-11s %-28s %s\n", f->name, f->kind == RK_BOOL ? "BOOLEAN" :
-                        res_kind_sql(f->kind), f->unit[0] ? f->unit : "-", prov, f->desc);
+            rbuf_printf(&b, "%-30s %-8s %-11s %-28s %s\n", f->name,
+                        f->kind == RK_BOOL ? "BOOLEAN" : res_kind_sql(f->kind), f->unit[0] ? f->unit : "-", prov,
+                        f->desc);
         }
     }
     return rbuf_take(&b, out, out_len, err);

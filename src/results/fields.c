@@ -15,6 +15,7 @@
 #define LO RB_LOWER
 #define HI RB_HIGHER
 
+/* clang-format off */
 #define ID(n, k, d, ...) {n, k, RG_ID, RP_NONE, N_, "", {__VA_ARGS__, NULL}, NULL, d, NULL}
 #define CFG(n, k, u, d) {n, k, RG_CONFIG, RP_NONE, N_, u, {"config", n, NULL}, NULL, d, NULL}
 #define MOD(n, k, u, d, f) {n, k, RG_MODEL, RP_NONE, N_, u, {"model", f, NULL}, NULL, d, NULL}
@@ -27,6 +28,7 @@
 #define EN(n, k, b, u, mc, d, ...) {n, k, RG_ENERGY, RP_ENERGY, b, u, {"energy", __VA_ARGS__, NULL}, mc, d, NULL}
 #define ENT(n, k, u, d, ...) {n, k, RG_ENERGY, RP_NONE, N_, u, {"energy", __VA_ARGS__, NULL}, NULL, d, NULL}
 #define SPECIAL(n, k, g, u, d, fn) {n, k, g, RP_NONE, N_, u, {NULL}, NULL, d, fn}
+/* clang-format on */
 
 static const cJSON *at(const cJSON *n, const char *const *path)
 {
@@ -91,7 +93,8 @@ static void x_sources_used(const cJSON *doc, rbuf *t, double *num, bool *is_null
     const cJSON *s = NULL, *arr = at(doc, p);
     size_t k = 0;
     (void)num;
-    cJSON_ArrayForEach(s, arr) {
+    cJSON_ArrayForEach(s, arr)
+    {
         const cJSON *src = cJSON_GetObjectItemCaseSensitive(s, "source");
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(s, "method");
         if (!cJSON_IsString(src))
@@ -107,7 +110,8 @@ static void x_gpu_names(const cJSON *doc, rbuf *t, double *num, bool *is_null)
     const cJSON *g = NULL, *arr = at(doc, p);
     size_t k = 0;
     (void)num;
-    cJSON_ArrayForEach(g, arr) {
+    cJSON_ArrayForEach(g, arr)
+    {
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(g, "name");
         rbuf_printf(t, "%s%s", k++ ? "," : "", cJSON_IsString(name) ? name->valuestring : "?");
     }
@@ -133,7 +137,8 @@ static void x_batch_windows(const cJSON *doc, rbuf *t, double *num, bool *is_nul
     size_t k = 0;
     (void)num;
     rbuf_putc(t, '[');
-    cJSON_ArrayForEach(b, arr) {
+    cJSON_ArrayForEach(b, arr)
+    {
         rbuf_puts(t, k++ ? ",[" : "[");
         for (size_t i = 0; i < 3; i++) {
             const cJSON *v = cJSON_GetObjectItemCaseSensitive(b, keys[i]);
@@ -252,37 +257,68 @@ const res_field RES_FIELDS[] = {
     DIST8(queue_delay, "queue delay"),
     MET("peak_rss_bytes", RK_INT, LO, "bytes", "peak resident set size"),
     MET("model_bytes", RK_INT, N_, "bytes", "model file size"),
-    {"batch_windows_s", RK_TEXT, RG_METRIC, RP_MEASURED, N_, "s", {NULL}, NULL,
-     "JSON [[start_s, prefill_end_s, end_s], ...] per batch, from the window start", x_batch_windows},
-    {"kv_cache_bytes", RK_INT, RG_METRIC, RP_COMPUTED, LO, "bytes", {"metrics", "kv_cache_bytes", NULL}, NULL,
-     "KV cache size computed from n_ctx and the KV types", NULL},
+    {"batch_windows_s",
+     RK_TEXT,
+     RG_METRIC,
+     RP_MEASURED,
+     N_,
+     "s",
+     {NULL},
+     NULL,
+     "JSON [[start_s, prefill_end_s, end_s], ...] per batch, from the window start",
+     x_batch_windows},
+    {"kv_cache_bytes",
+     RK_INT,
+     RG_METRIC,
+     RP_COMPUTED,
+     LO,
+     "bytes",
+     {"metrics", "kv_cache_bytes", NULL},
+     NULL,
+     "KV cache size computed from n_ctx and the KV types",
+     NULL},
     /* energy (docs/energy.md) */
     ENT("energy_method", RK_TEXT, "", "measured, estimated, mixed or none (total)", "total", "method"),
     EN("energy_j", RK_REAL, LO, "J", "energy_method", "total energy of the window (gross)", "total", "energy_j"),
     EN("net_energy_j", RK_REAL, LO, "J", "energy_method", "energy minus idle baseline", "total", "net_energy_j"),
-    {"energy_measured_j", RK_REAL, RG_ENERGY, RP_MEASURED, N_, "J", {"energy", "total", "measured_j", NULL}, NULL,
-     "part of energy_j from counters and sensors", NULL},
-    {"energy_estimated_j", RK_REAL, RG_ENERGY, RP_ESTIMATED, N_, "J", {"energy", "total", "estimated_j", NULL},
-     NULL, "part of energy_j from the CPU/RAM estimates", NULL},
+    {"energy_measured_j",
+     RK_REAL,
+     RG_ENERGY,
+     RP_MEASURED,
+     N_,
+     "J",
+     {"energy", "total", "measured_j", NULL},
+     NULL,
+     "part of energy_j from counters and sensors",
+     NULL},
+    {"energy_estimated_j",
+     RK_REAL,
+     RG_ENERGY,
+     RP_ESTIMATED,
+     N_,
+     "J",
+     {"energy", "total", "estimated_j", NULL},
+     NULL,
+     "part of energy_j from the CPU/RAM estimates",
+     NULL},
     EN("avg_power_w", RK_REAL, LO, "W", "energy_method", "energy_j / duration", "total", "avg_power_w"),
     ENT("energy_partial", RK_BOOL, "", "a source was lost or failed during the window", "total", "partial"),
-    SPECIAL("energy_sources_used", RK_TEXT, RG_ENERGY, "", "source=method for every energy source",
-            x_sources_used),
+    SPECIAL("energy_sources_used", RK_TEXT, RG_ENERGY, "", "source=method for every energy source", x_sources_used),
     ENT("baseline_origin", RK_TEXT, "", "idle baseline: measured, cache or none", "baseline", "origin"),
     ENT("prefill_energy_method", RK_TEXT, "", "method of the prefill phase energy", "phases", "prefill", "method"),
-    EN("prefill_energy_j", RK_REAL, LO, "J", "prefill_energy_method", "prefill phases energy", "phases",
-       "prefill", "energy_j"),
+    EN("prefill_energy_j", RK_REAL, LO, "J", "prefill_energy_method", "prefill phases energy", "phases", "prefill",
+       "energy_j"),
     EN("prefill_j_per_token", RK_REAL, LO, "J/token", "prefill_energy_method", "prefill energy per input token",
        "phases", "prefill", "j_per_token"),
     ENT("decode_energy_method", RK_TEXT, "", "method of the decode phase energy", "phases", "decode", "method"),
     EN("decode_energy_j", RK_REAL, LO, "J", "decode_energy_method", "decode phases energy", "phases", "decode",
        "energy_j"),
-    EN("decode_j_per_token", RK_REAL, LO, "J/token", "decode_energy_method", "decode energy per output token",
-       "phases", "decode", "j_per_token"),
+    EN("decode_j_per_token", RK_REAL, LO, "J/token", "decode_energy_method", "decode energy per output token", "phases",
+       "decode", "j_per_token"),
     EN("j_per_output_token", RK_REAL, LO, "J/token", "energy_method", "energy_j / output tokens", "derived",
        "j_per_output_token"),
-    EN("j_per_output_token_net", RK_REAL, LO, "J/token", "energy_method", "net_energy_j / output tokens",
-       "derived", "j_per_output_token_net"),
+    EN("j_per_output_token_net", RK_REAL, LO, "J/token", "energy_method", "net_energy_j / output tokens", "derived",
+       "j_per_output_token_net"),
     EN("j_per_request", RK_REAL, LO, "J", "energy_method", "energy_j / requests", "derived", "j_per_request"),
     EN("output_tokens_per_j", RK_REAL, HI, "tokens/J", "energy_method", "output tokens / energy_j", "derived",
        "output_tokens_per_j"),
@@ -324,7 +360,11 @@ const char *res_kind_sql(res_kind k)
 
 const char *res_prov_name(res_prov p)
 {
-    return p == RP_MEASURED ? "measured" : p == RP_ESTIMATED ? "estimated" : p == RP_COMPUTED ? "computed" : p == RP_ENERGY ? "energy" : "";
+    return p == RP_MEASURED    ? "measured"
+           : p == RP_ESTIMATED ? "estimated"
+           : p == RP_COMPUTED  ? "computed"
+           : p == RP_ENERGY    ? "energy"
+                               : "";
 }
 
 /* Bind one JSON value to parameter idx according to the column kind; values
@@ -344,8 +384,7 @@ static int bind_json_value(sqlite3_stmt *st, int idx, res_kind kind, const cJSON
     }
     if (kind == RK_BOOL && (cJSON_IsBool(n) || cJSON_IsNumber(n)))
         return sqlite3_bind_int(st, idx, cJSON_IsTrue(n) || (cJSON_IsNumber(n) && n->valuedouble != 0.0));
-    if (kind == RK_INT && cJSON_IsNumber(n) && n->valuedouble == floor(n->valuedouble) &&
-        fabs(n->valuedouble) < 9.2e18)
+    if (kind == RK_INT && cJSON_IsNumber(n) && n->valuedouble == floor(n->valuedouble) && fabs(n->valuedouble) < 9.2e18)
         return sqlite3_bind_int64(st, idx, (sqlite3_int64)n->valuedouble);
     if ((kind == RK_INT || kind == RK_REAL) && cJSON_IsNumber(n) && isfinite(n->valuedouble))
         return sqlite3_bind_double(st, idx, n->valuedouble);

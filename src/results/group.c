@@ -18,31 +18,81 @@
 /* The first two are the Pareto objectives; the report reads the latency
  * percentiles by these positions (RES_M_* in results_internal.h). */
 static const char *const METRICS[] = {
-    "j_per_output_token", "output_tokens_per_s", "energy_j", "avg_power_w", "decode_tokens_per_s",
-    "ttft_p50_s", "ttft_p90_s", "ttft_p99_s", "tpot_p50_s", "tpot_p90_s", "tpot_p99_s", "e2e_p50_s",
-    "e2e_p90_s", "e2e_p99_s", NULL /* slot for a ranking metric not listed */,
+    "j_per_output_token", "output_tokens_per_s", "energy_j",
+    "avg_power_w",        "decode_tokens_per_s", "ttft_p50_s",
+    "ttft_p90_s",         "ttft_p99_s",          "tpot_p50_s",
+    "tpot_p90_s",         "tpot_p99_s",          "e2e_p50_s",
+    "e2e_p90_s",          "e2e_p99_s",           NULL /* slot for a ranking metric not listed */,
 };
 #define N_BASE_METRICS 14
 
 const char *const RES_AUTO_FACTORS[] = {
-    "model_name", "model_file_type", "model_n_params", "engine", "preset", "preset_type", "kv_type",
-    "flash_attn", "n_ctx", "threads", "threads_batch", "n_batch", "n_ubatch", "n_gpu_layers", "split_mode",
-    "main_gpu", "decoding_preset", "decoding", "temperature", "top_k", "top_p", "min_p", "repeat_penalty",
-    "repeat_last_n", "ignore_eos", "min_output_tokens", "prompts", "prompt_source", "prompt_file",
-    "prompt_format", "prompt_order", "max_input_tokens", "min_input_tokens", "max_output_tokens", "batching",
-    "batch_size", "adaptive_tokens", "adaptive_max_batch", "traffic", "delay_s", "delay_min_s", "delay_max_s",
-    "burst_size", "burst_interval_s", "rate_per_s", "warmup", "repeat", "energy_on", "energy_interval_s",
-    "idle_baseline_s", "energy_sources", "energy_estimates", "cpu_tdp_w", "carbon_intensity", "pue", "hostname",
+    "model_name",
+    "model_file_type",
+    "model_n_params",
+    "engine",
+    "preset",
+    "preset_type",
+    "kv_type",
+    "flash_attn",
+    "n_ctx",
+    "threads",
+    "threads_batch",
+    "n_batch",
+    "n_ubatch",
+    "n_gpu_layers",
+    "split_mode",
+    "main_gpu",
+    "decoding_preset",
+    "decoding",
+    "temperature",
+    "top_k",
+    "top_p",
+    "min_p",
+    "repeat_penalty",
+    "repeat_last_n",
+    "ignore_eos",
+    "min_output_tokens",
+    "prompts",
+    "prompt_source",
+    "prompt_file",
+    "prompt_format",
+    "prompt_order",
+    "max_input_tokens",
+    "min_input_tokens",
+    "max_output_tokens",
+    "batching",
+    "batch_size",
+    "adaptive_tokens",
+    "adaptive_max_batch",
+    "traffic",
+    "delay_s",
+    "delay_min_s",
+    "delay_max_s",
+    "burst_size",
+    "burst_interval_s",
+    "rate_per_s",
+    "warmup",
+    "repeat",
+    "energy_on",
+    "energy_interval_s",
+    "idle_baseline_s",
+    "energy_sources",
+    "energy_estimates",
+    "cpu_tdp_w",
+    "carbon_intensity",
+    "pue",
+    "hostname",
 };
 const size_t RES_N_AUTO_FACTORS = sizeof RES_AUTO_FACTORS / sizeof RES_AUTO_FACTORS[0];
 
 /* One group while scanning: values per metric grow as rows arrive. */
 typedef struct acc {
     char *key;
-    char **text;         /* factor values for people, from the group's first row */
+    char **text; /* factor values for people, from the group's first row */
     size_t n, cap;
     char **ids;
-    double *vals;        /* n x n_metrics, NaN for NULL */
+    double *vals; /* n x n_metrics, NaN for NULL */
     char method[16];
 } acc;
 
@@ -50,7 +100,7 @@ typedef struct scan {
     size_t n_factors, n_metrics;
     acc *groups;
     size_t n_groups, cap_groups;
-    size_t *table;       /* open addressing: group index + 1, 0 empty */
+    size_t *table; /* open addressing: group index + 1, 0 empty */
     size_t table_size;
 } scan;
 
@@ -131,8 +181,8 @@ static bool add_row(scan *s, acc *a, sqlite3_stmt *st)
     if ((a->ids[a->n] = strdup(id != NULL ? id : "")) == NULL)
         return false;
     for (size_t k = 0; k < s->n_metrics; k++)
-        a->vals[a->n * s->n_metrics + k] = sqlite3_column_type(st, first + (int)k) == SQLITE_NULL
-                                               ? NAN : sqlite3_column_double(st, first + (int)k);
+        a->vals[a->n * s->n_metrics + k] =
+            sqlite3_column_type(st, first + (int)k) == SQLITE_NULL ? NAN : sqlite3_column_double(st, first + (int)k);
     if (a->n == 0)
         lle_strlcpy(a->method, m != NULL ? m : "none", sizeof a->method);
     else if (strcmp(a->method, m != NULL ? m : "none") != 0)
@@ -195,8 +245,8 @@ static char **row_values(sqlite3_stmt *st, size_t n_factors)
     return v;
 }
 
-static lle_status run_scan(lle_results *r, const lle_results_filter *f, const char *const *factors,
-                           size_t n_factors, const char *const *metrics, size_t n_metrics, scan *s, lle_error *err)
+static lle_status run_scan(lle_results *r, const lle_results_filter *f, const char *const *factors, size_t n_factors,
+                           const char *const *metrics, size_t n_metrics, scan *s, lle_error *err)
 {
     lle_results_filter ff = f != NULL ? *f : (lle_results_filter){0};
     rbuf cols = {0}, key = {0};
@@ -255,8 +305,10 @@ static lle_status pick_metrics(const lle_results_analysis_opts *o, res_analysis 
     int fi = res_field_index(rank);
 
     if (fi < 0 || RES_FIELDS[fi].kind == RK_TEXT || RES_FIELDS[fi].group == RG_ID)
-        return lle_fail(err, LLE_ERR_INVALID, "--metric '%s': not a numeric result column (results export "
-                        "--columns lists them)", rank);
+        return lle_fail(err, LLE_ERR_INVALID,
+                        "--metric '%s': not a numeric result column (results export "
+                        "--columns lists them)",
+                        rank);
     memcpy(list, METRICS, sizeof list);
     a->n_metrics = N_BASE_METRICS;
     a->rank_metric = -1;
@@ -281,10 +333,12 @@ static lle_status pick_factors(const lle_results_analysis_opts *o, const char *c
     }
     for (size_t i = 0; i < o->n_by; i++) {
         int fi = res_field_index(o->by[i]);
-        if (fi < 0 || RES_FIELDS[fi].group == RG_METRIC || (RES_FIELDS[fi].group == RG_ENERGY &&
-                                                            RES_FIELDS[fi].kind != RK_TEXT))
-            return lle_fail(err, LLE_ERR_INVALID, "--by '%s': not a configuration, model or environment column "
-                            "(results export --columns lists them)", o->by[i]);
+        if (fi < 0 || RES_FIELDS[fi].group == RG_METRIC ||
+            (RES_FIELDS[fi].group == RG_ENERGY && RES_FIELDS[fi].kind != RK_TEXT))
+            return lle_fail(err, LLE_ERR_INVALID,
+                            "--by '%s': not a configuration, model or environment column "
+                            "(results export --columns lists them)",
+                            o->by[i]);
     }
     *factors = o->by;
     *n = o->n_by;
@@ -351,7 +405,7 @@ static bool build_groups(scan *s, char ***split, res_analysis *a, const size_t *
         lle_strlcpy(g->method, s->groups[gi].method, sizeof g->method);
         if (label.oom || !group_stats(&s->groups[gi], g, a))
             return false;
-        g->ids = s->groups[gi].ids;   /* taken over */
+        g->ids = s->groups[gi].ids; /* taken over */
         s->groups[gi].ids = NULL;
         s->groups[gi].n = 0;
         g->unstable = unstable(g, a);
@@ -446,7 +500,7 @@ lle_status res_analysis_run(lle_results *r, const lle_results_filter *f, const l
         goto cleanup;
     split = calloc(s.n_groups + 1, sizeof *split);
     for (size_t g = 0; split != NULL && g < s.n_groups; g++) {
-        split[g] = s.groups[g].text;   /* taken over */
+        split[g] = s.groups[g].text; /* taken over */
         s.groups[g].text = NULL;
     }
     if (split == NULL) {

@@ -18,19 +18,52 @@ static const char TEXT_SQL[] =
     "coalesce(decoding_preset, decoding), traffic, output_tokens_per_s, ttft_p50_s * 1000.0, "
     "j_per_output_token, energy_method";
 
-static const struct { const char *head; int width; char fmt; } TEXT_COLS[] = {
-    {"ID", -30, 's'}, {"STATUS", -11, 's'}, {"MODEL", -14, 's'}, {"TYPE", -7, 's'}, {"BATCH", 6, 's'},
-    {"DECODING", -13, 's'}, {"TRAFFIC", -9, 's'}, {"OUT_TOK/S", 10, 'f'}, {"TTFT_P50_MS", 12, 'f'},
-    {"J/TOKEN", 10, 'g'}, {"ENERGY", -9, 's'},
+static const struct {
+    const char *head;
+    int width;
+    char fmt;
+} TEXT_COLS[] = {
+    {"ID", -30, 's'},         {"STATUS", -11, 's'},   {"MODEL", -14, 's'},  {"TYPE", -7, 's'},
+    {"BATCH", 6, 's'},        {"DECODING", -13, 's'}, {"TRAFFIC", -9, 's'}, {"OUT_TOK/S", 10, 'f'},
+    {"TTFT_P50_MS", 12, 'f'}, {"J/TOKEN", 10, 'g'},   {"ENERGY", -9, 's'},
 };
 #define N_TEXT_COLS (sizeof TEXT_COLS / sizeof TEXT_COLS[0])
 
 static const char *const JSON_COLS[] = {
-    "id", "started_at", "status", "source", "kind", "campaign_id", "campaign_cycle", "model_name",
-    "model_file_type", "kv_type", "batching", "batch_size", "adaptive_tokens", "decoding", "decoding_preset",
-    "temperature", "traffic", "threads", "n_gpu_layers", "prompts", "max_input_tokens", "max_output_tokens",
-    "output_tokens_per_s", "total_tokens_per_s", "decode_tokens_per_s", "ttft_p50_s", "tpot_p50_s", "e2e_p99_s",
-    "energy_method", "energy_j", "avg_power_w", "j_per_output_token", "g_co2e", "hostname",
+    "id",
+    "started_at",
+    "status",
+    "source",
+    "kind",
+    "campaign_id",
+    "campaign_cycle",
+    "model_name",
+    "model_file_type",
+    "kv_type",
+    "batching",
+    "batch_size",
+    "adaptive_tokens",
+    "decoding",
+    "decoding_preset",
+    "temperature",
+    "traffic",
+    "threads",
+    "n_gpu_layers",
+    "prompts",
+    "max_input_tokens",
+    "max_output_tokens",
+    "output_tokens_per_s",
+    "total_tokens_per_s",
+    "decode_tokens_per_s",
+    "ttft_p50_s",
+    "tpot_p50_s",
+    "e2e_p99_s",
+    "energy_method",
+    "energy_j",
+    "avg_power_w",
+    "j_per_output_token",
+    "g_co2e",
+    "hostname",
 };
 #define N_JSON_COLS (sizeof JSON_COLS / sizeof JSON_COLS[0])
 
@@ -76,8 +109,10 @@ static lle_status list_text(lle_results *r, const lle_results_filter *f, rbuf *b
         rbuf_printf(b, "showing the first %lld of %lld matching experiments (--limit 0 lists all)\n", n,
                     (long long)sqlite3_column_int64(st, 0));
     if (ret == LLE_OK)
-        rbuf_printf(b, "%lld experiment%s; J/TOKEN = joules per output token, ENERGY says how it was "
-                    "obtained\n", n, n == 1 ? "" : "s");
+        rbuf_printf(b,
+                    "%lld experiment%s; J/TOKEN = joules per output token, ENERGY says how it was "
+                    "obtained\n",
+                    n, n == 1 ? "" : "s");
     sqlite3_finalize(st);
     return ret;
 }

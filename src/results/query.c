@@ -18,9 +18,9 @@
 typedef struct term {
     const res_field *f;
     char op[3];
-    const char *value;     /* points into the caller's string (after the operator) */
+    const char *value; /* points into the caller's string (after the operator) */
     double num;
-    bool is_null;          /* value "null" with = or != */
+    bool is_null; /* value "null" with = or != */
 } term;
 
 static const char *const OPS[] = {"!=", "<=", ">=", "=", "<", ">"};
@@ -44,8 +44,10 @@ static lle_status parse_term(const char *text, term *t, lle_error *err)
     name[len] = '\0';
     fi = res_field_index(name);
     if (fi < 0)
-        return lle_fail(err, LLE_ERR_INVALID, "--where '%s': unknown field '%s' (results export --columns "
-                        "lists them)", text, name);
+        return lle_fail(err, LLE_ERR_INVALID,
+                        "--where '%s': unknown field '%s' (results export --columns "
+                        "lists them)",
+                        text, name);
     t->f = &RES_FIELDS[fi];
     for (size_t i = 0; i < sizeof OPS / sizeof OPS[0]; i++)
         if (strncmp(op, OPS[i], strlen(OPS[i])) == 0) {
@@ -68,7 +70,8 @@ static lle_status check_value(const char *text, term *t, lle_error *err)
     t->is_null = strcasecmp(t->value, "null") == 0;
     if (t->is_null)
         return (strcmp(t->op, "=") == 0 || strcmp(t->op, "!=") == 0)
-                   ? LLE_OK : lle_fail(err, LLE_ERR_INVALID, "--where '%s': null only with = or !=", text);
+                   ? LLE_OK
+                   : lle_fail(err, LLE_ERR_INVALID, "--where '%s': null only with = or !=", text);
     if (t->f->kind == RK_BOOL) {
         bool yes = strcasecmp(t->value, "true") == 0 || strcmp(t->value, "1") == 0;
         bool no = strcasecmp(t->value, "false") == 0 || strcmp(t->value, "0") == 0;
@@ -81,8 +84,7 @@ static lle_status check_value(const char *text, term *t, lle_error *err)
     errno = 0;
     t->num = strtod(t->value, &end);
     if (t->value[0] == '\0' || errno != 0 || *end != '\0' || !isfinite(t->num))
-        return lle_fail(err, LLE_ERR_INVALID, "--where '%s': %s is a number, not '%s'", text, t->f->name,
-                        t->value);
+        return lle_fail(err, LLE_ERR_INVALID, "--where '%s': %s is a number, not '%s'", text, t->f->name, t->value);
     return LLE_OK;
 }
 
@@ -96,8 +98,9 @@ static void where_sql(const lle_results *r, const lle_results_filter *f, const t
         glue = " AND ";
     }
     if (f->campaign != NULL) {
-        rbuf_printf(b, "%s(campaign_id = ?1%s)", glue, r->has_campaign_items
-                    ? " OR id IN (SELECT experiment_id FROM campaign_items WHERE campaign_id = ?1)" : "");
+        rbuf_printf(
+            b, "%s(campaign_id = ?1%s)", glue,
+            r->has_campaign_items ? " OR id IN (SELECT experiment_id FROM campaign_items WHERE campaign_id = ?1)" : "");
         glue = " AND ";
     }
     if (f->completed_only) {
@@ -139,14 +142,16 @@ static lle_status order_sql(const lle_results_filter *f, rbuf *b, lle_error *err
     memcpy(name, s, len);
     name[len] = '\0';
     if (res_field_index(name) < 0)
-        return lle_fail(err, LLE_ERR_INVALID, "--sort '%s': unknown field '%s' (results export --columns lists "
-                        "them)", f->sort, name);
+        return lle_fail(err, LLE_ERR_INVALID,
+                        "--sort '%s': unknown field '%s' (results export --columns lists "
+                        "them)",
+                        f->sort, name);
     rbuf_printf(b, " ORDER BY %s IS NULL, %s %s, id %s", name, name, desc ? "DESC" : "ASC", desc ? "DESC" : "ASC");
     return LLE_OK;
 }
 
-static lle_status bind_terms(lle_results *r, sqlite3_stmt *st, const lle_results_filter *f, const term *terms,
-                             size_t n, lle_error *err)
+static lle_status bind_terms(lle_results *r, sqlite3_stmt *st, const lle_results_filter *f, const term *terms, size_t n,
+                             lle_error *err)
 {
     int rc = SQLITE_OK;
 
@@ -163,8 +168,8 @@ static lle_status bind_terms(lle_results *r, sqlite3_stmt *st, const lle_results
     return rc == SQLITE_OK ? LLE_OK : res_sql_fail(r, rc, "binding a filter value", err);
 }
 
-lle_status res_query(lle_results *r, const lle_results_filter *f, const char *cols, unsigned flags,
-                     sqlite3_stmt **st, lle_error *err)
+lle_status res_query(lle_results *r, const lle_results_filter *f, const char *cols, unsigned flags, sqlite3_stmt **st,
+                     lle_error *err)
 {
     static const lle_results_filter none = {0};
     term terms[MAX_TERMS];
@@ -209,10 +214,12 @@ lle_status res_query(lle_results *r, const lle_results_filter *f, const char *co
 lle_status res_resolve_id(lle_results *r, const char *id, char *out, size_t out_size, lle_error *err)
 {
     sqlite3_stmt *st = NULL;
-    lle_status ret = res_prepare(r, "SELECT id FROM " RES_FLAT_TABLE " WHERE id = ?1 UNION ALL SELECT id FROM "
-                                    RES_FLAT_TABLE " WHERE substr(id, 1, length(?1)) = ?1 AND id <> ?1 "
-                                    "AND NOT EXISTS (SELECT 1 FROM " RES_FLAT_TABLE " WHERE id = ?1) LIMIT 3",
-                                 &st, err);
+    lle_status ret =
+        res_prepare(r,
+                    "SELECT id FROM " RES_FLAT_TABLE " WHERE id = ?1 UNION ALL SELECT id FROM " RES_FLAT_TABLE
+                    " WHERE substr(id, 1, length(?1)) = ?1 AND id <> ?1 "
+                    "AND NOT EXISTS (SELECT 1 FROM " RES_FLAT_TABLE " WHERE id = ?1) LIMIT 3",
+                    &st, err);
     int n = 0, rc;
 
     if (ret != LLE_OK)

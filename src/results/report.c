@@ -21,7 +21,7 @@
 #define LLE_INSTALL_DATA_DIR "/usr/local/share/llm-efficiency/data"
 #endif
 
-#define UPLOT_JS "uPlot.iife.min.js"
+#define UPLOT_JS  "uPlot.iife.min.js"
 #define UPLOT_CSS "uPlot.min.css"
 
 static lle_status read_all(const char *path, rbuf *b, lle_error *err)
@@ -53,7 +53,7 @@ static lle_status find_uplot(char *dir, size_t size, lle_error *err)
     for (size_t i = 0; i < 4; i++) {
         FILE *a, *b;
         if (cands[i] == NULL || cands[i][0] == '\0' || (i > 0 && env != NULL && env[0] != '\0'))
-            continue;   /* $LLE_UPLOT_DIR, when set, is the only place looked at */
+            continue; /* $LLE_UPLOT_DIR, when set, is the only place looked at */
         snprintf(js, sizeof js, "%s/%s", cands[i], UPLOT_JS);
         snprintf(css, sizeof css, "%s/%s", cands[i], UPLOT_CSS);
         a = fopen(js, "rb");
@@ -67,9 +67,11 @@ static lle_status find_uplot(char *dir, size_t size, lle_error *err)
             return LLE_OK;
         }
     }
-    return lle_fail(err, LLE_ERR_NOT_FOUND, "the chart library uPlot is not installed (looked in $LLE_UPLOT_DIR, "
+    return lle_fail(err, LLE_ERR_NOT_FOUND,
+                    "the chart library uPlot is not installed (looked in $LLE_UPLOT_DIR, "
                     "%s/../third_party/uplot/dist and %s/uplot): run scripts/deps.sh, or set LLE_UPLOT_DIR to a "
-                    "folder with %s and %s", LLE_BUILD_DATA_DIR, LLE_INSTALL_DATA_DIR, UPLOT_JS, UPLOT_CSS);
+                    "folder with %s and %s",
+                    LLE_BUILD_DATA_DIR, LLE_INSTALL_DATA_DIR, UPLOT_JS, UPLOT_CSS);
 }
 
 static void html_text(rbuf *b, const char *s)
@@ -170,8 +172,7 @@ static lle_status assemble(lle_results *r, const lle_results_filter *f, const ch
     return ret;
 }
 
-lle_status lle_results_report(lle_results *r, const lle_results_filter *f, char **out, size_t *out_len,
-                              lle_error *err)
+lle_status lle_results_report(lle_results *r, const lle_results_filter *f, char **out, size_t *out_len, lle_error *err)
 {
     char dir[4200];
     rbuf b = {0};

@@ -11,7 +11,7 @@ extern const char RES_REPORT_JS[];
 extern const char RES_REPORT_CSS[];
 
 /* Most experiments whose power series are embedded, and points per series. */
-#define RES_REPORT_MAX_POWER 10000
+#define RES_REPORT_MAX_POWER  10000
 #define RES_REPORT_MAX_POINTS 240
 /* Most run points drawn in the Pareto scatter (evenly sampled beyond). */
 #define RES_REPORT_MAX_SCATTER 20000
@@ -25,8 +25,7 @@ lle_status res_report_data(lle_results *r, const lle_results_filter *f, rbuf *da
                            long long *n_experiments, char *methods, size_t methods_size, lle_error *err);
 
 /* The power index (",\"power\":[...]" into data) and the islands. */
-lle_status res_report_power(lle_results *r, const lle_results_filter *f, rbuf *data, rbuf *islands,
-                            lle_error *err);
+lle_status res_report_power(lle_results *r, const lle_results_filter *f, rbuf *data, rbuf *islands, lle_error *err);
 
 /* Append JSON text inside a <script> element: every '<' as \u003c. */
 void res_put_script_json(rbuf *b, const char *json, size_t len);

@@ -21,14 +21,14 @@ static const char SUMMARY_COLS[] =
     "id, started_at, status, model_name, model_file_type, batch_size, coalesce(decoding_preset, decoding), "
     "traffic, output_tokens_per_s, ttft_p50_s, tpot_p50_s, j_per_output_token, energy_j, energy_method";
 static const char *const SUMMARY_NAMES[] = {
-    "id", "started_at", "status", "model_name", "model_file_type", "batch_size", "decoding", "traffic",
-    "output_tokens_per_s", "ttft_p50_s", "tpot_p50_s", "j_per_output_token", "energy_j", "energy_method",
+    "id",      "started_at",          "status",     "model_name", "model_file_type",    "batch_size", "decoding",
+    "traffic", "output_tokens_per_s", "ttft_p50_s", "tpot_p50_s", "j_per_output_token", "energy_j",   "energy_method",
 };
 #define N_SUMMARY (sizeof SUMMARY_NAMES / sizeof SUMMARY_NAMES[0])
 
 static const char *const ENV_NAMES[] = {
-    "hostname", "cpu_model", "cpu_cores", "memory_total_bytes", "os", "kernel", "machine", "gpu_names",
-    "llama_cpp_release", "llama_cpp_origin", "tool_version", "git_commit",
+    "hostname", "cpu_model", "cpu_cores",         "memory_total_bytes", "os",           "kernel",
+    "machine",  "gpu_names", "llama_cpp_release", "llama_cpp_origin",   "tool_version", "git_commit",
 };
 #define N_ENV (sizeof ENV_NAMES / sizeof ENV_NAMES[0])
 
@@ -172,8 +172,7 @@ static lle_status scatter_json(lle_results *r, const lle_results_filter *f, rbuf
 {
     sqlite3_stmt *st = NULL;
     rbuf xs = {0}, ys = {0};
-    lle_status ret = res_query(r, f, "count(*) OVER (), output_tokens_per_s, j_per_output_token", RES_Q_RUNS, &st,
-                               err);
+    lle_status ret = res_query(r, f, "count(*) OVER (), output_tokens_per_s, j_per_output_token", RES_Q_RUNS, &st, err);
     long long total = 0, i = 0, kept = 0, step = 1;
     int rc = SQLITE_DONE;
 
@@ -252,8 +251,10 @@ static void methods_note(const res_analysis *a, char *out, size_t size)
         else
             x += n;
     }
-    snprintf(out, size, "energy of completed runs: %zu measured, %zu estimated, %zu mixed or in mixed groups, "
-             "%zu without energy", m, e, x, none);
+    snprintf(out, size,
+             "energy of completed runs: %zu measured, %zu estimated, %zu mixed or in mixed groups, "
+             "%zu without energy",
+             m, e, x, none);
 }
 
 lle_status res_report_data(lle_results *r, const lle_results_filter *f, rbuf *data, rbuf *islands,

@@ -153,27 +153,30 @@ static void index_entry(rbuf *data, size_t k, sqlite3_stmt *ids)
     rbuf_json_string(data, (const char *)sqlite3_column_text(ids, 0));
     rbuf_printf(data, ",\"label\":\"%s, batch %s, %s, traffic %s\",\"method\":", parts[0], parts[1], parts[2],
                 parts[3]);
-    rbuf_json_string(data, sqlite3_column_type(ids, 5) == SQLITE_NULL ? "none"
-                                                                       : (const char *)sqlite3_column_text(ids, 5));
+    rbuf_json_string(data,
+                     sqlite3_column_type(ids, 5) == SQLITE_NULL ? "none" : (const char *)sqlite3_column_text(ids, 5));
     rbuf_putc(data, '}');
 }
 
-lle_status res_report_power(lle_results *r, const lle_results_filter *f, rbuf *data, rbuf *islands,
-                            lle_error *err)
+lle_status res_report_power(lle_results *r, const lle_results_filter *f, rbuf *data, rbuf *islands, lle_error *err)
 {
     sqlite3_stmt *ids = NULL, *st = NULL;
     samples x;
     rbuf one = {0};
     size_t k = 0;
     long long skipped = 0;
-    lle_status ret = res_query(r, f, "id, model_file_type, batch_size, coalesce(decoding_preset, decoding), traffic, "
-                                     "energy_method, batch_windows_s", RES_Q_ORDERED, &ids, err);
+    lle_status ret = res_query(r, f,
+                               "id, model_file_type, batch_size, coalesce(decoding_preset, decoding), traffic, "
+                               "energy_method, batch_windows_s",
+                               RES_Q_ORDERED, &ids, err);
     int rc = SQLITE_DONE;
 
     memset(&x, 0, sizeof x);
     if (ret == LLE_OK)
-        ret = res_prepare(r, "SELECT t_s, source, value FROM timeseries WHERE experiment_id = ?1 AND metric = "
-                             "'power_w' ORDER BY t_s, source", &st, err);
+        ret = res_prepare(r,
+                          "SELECT t_s, source, value FROM timeseries WHERE experiment_id = ?1 AND metric = "
+                          "'power_w' ORDER BY t_s, source",
+                          &st, err);
     rbuf_puts(data, ",\"power\":[");
     while (ret == LLE_OK && (rc = sqlite3_step(ids)) == SQLITE_ROW) {
         ret = read_samples(r, st, (const char *)sqlite3_column_text(ids, 0), &x, err);

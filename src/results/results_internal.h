@@ -23,8 +23,8 @@
 
 struct lle_results {
     lle_store *store;
-    sqlite3 *db;          /* the store's connection */
-    const char *path;     /* the database file, for messages */
+    sqlite3 *db;      /* the store's connection */
+    const char *path; /* the database file, for messages */
     bool has_campaign_items;
 };
 
@@ -32,7 +32,7 @@ struct lle_results {
 typedef struct rbuf {
     char *data;
     size_t len, cap;
-    bool oom;             /* an append failed: the content is incomplete */
+    bool oom; /* an append failed: the content is incomplete */
 } rbuf;
 
 void rbuf_put(rbuf *b, const char *s, size_t n);
@@ -42,8 +42,8 @@ void rbuf_printf(rbuf *b, const char *fmt, ...) __attribute__((format(printf, 2,
 /* Shortest "%.15g".."%.17g" that reads back as the same double; "null"-free:
  * the caller decides how to write NaN/inf (never passed here). */
 void rbuf_double(rbuf *b, double v);
-void rbuf_json_string(rbuf *b, const char *s);   /* quoted and escaped */
-void rbuf_csv_field(rbuf *b, const char *s);     /* quoted only when needed */
+void rbuf_json_string(rbuf *b, const char *s); /* quoted and escaped */
+void rbuf_csv_field(rbuf *b, const char *s);   /* quoted only when needed */
 /* Hand the text to the caller (*out malloc'd); NOMEM when anything failed. */
 lle_status rbuf_take(rbuf *b, char **out, size_t *out_len, lle_error *err);
 void rbuf_free(rbuf *b);
@@ -51,9 +51,7 @@ void rbuf_free(rbuf *b);
 /* ---- column catalogue (fields.c) --------------------------------------------- */
 typedef enum res_kind { RK_TEXT, RK_INT, RK_REAL, RK_BOOL } res_kind;
 
-typedef enum res_group {
-    RG_ID, RG_CONFIG, RG_MODEL, RG_METRIC, RG_ENERGY, RG_ENV
-} res_group;
+typedef enum res_group { RG_ID, RG_CONFIG, RG_MODEL, RG_METRIC, RG_ENERGY, RG_ENV } res_group;
 
 /* Where a figure comes from: configuration/identity (RP_NONE), measured on
  * the machine, computed from configuration or metadata, or energy whose
@@ -63,14 +61,14 @@ typedef enum res_prov { RP_NONE, RP_MEASURED, RP_ESTIMATED, RP_COMPUTED, RP_ENER
 typedef enum res_better { RB_NONE, RB_LOWER, RB_HIGHER } res_better;
 
 typedef struct res_field {
-    const char *name;          /* flat column name (stable, documented) */
+    const char *name; /* flat column name (stable, documented) */
     res_kind kind;
     res_group group;
     res_prov prov;
     res_better better;
-    const char *unit;          /* "" when none */
-    const char *path[5];       /* JSON path in the document; NULL-terminated */
-    const char *method_col;    /* RP_ENERGY: the column with its method */
+    const char *unit;       /* "" when none */
+    const char *path[5];    /* JSON path in the document; NULL-terminated */
+    const char *method_col; /* RP_ENERGY: the column with its method */
     const char *desc;
     /* Special extraction (lists joined into one text) instead of `path`. */
     void (*extract)(const cJSON *doc, rbuf *text, double *num, bool *is_null);
@@ -99,8 +97,8 @@ lle_status res_prepare(lle_results *r, const char *sql, sqlite3_stmt **st, lle_e
  * applies the filter's sort and limit (else they are ignored); RUNS keeps
  * only completed experiments of kind "run" (what the analysis pools). */
 enum { RES_Q_ORDERED = 1, RES_Q_RUNS = 2 };
-lle_status res_query(lle_results *r, const lle_results_filter *f, const char *cols, unsigned flags,
-                     sqlite3_stmt **st, lle_error *err);
+lle_status res_query(lle_results *r, const lle_results_filter *f, const char *cols, unsigned flags, sqlite3_stmt **st,
+                     lle_error *err);
 
 /* Resolve an id or a unique id prefix to the stored id (out: 64 bytes). */
 lle_status res_resolve_id(lle_results *r, const char *id, char *out, size_t out_size, lle_error *err);
@@ -128,23 +126,23 @@ void res_pareto(const double *a, const double *b, size_t n, bool *front);
 
 /* ---- analysis shared with the report (analyze.c) --------------------------------- */
 typedef struct res_group_stats {
-    char *label;          /* "batch_size=4, model_file_type=Q8_0" (malloc'd) */
-    char **values;        /* factor values as text, one per factor (malloc'd) */
-    size_t n;             /* experiments */
-    char **ids;           /* their ids (malloc'd) */
-    res_stats *stats;     /* per analysis metric */
-    bool *outlier;        /* per experiment x metric (n * n_metrics) */
-    char method[16];      /* energy method over the group: measured/estimated/mixed/none */
+    char *label;      /* "batch_size=4, model_file_type=Q8_0" (malloc'd) */
+    char **values;    /* factor values as text, one per factor (malloc'd) */
+    size_t n;         /* experiments */
+    char **ids;       /* their ids (malloc'd) */
+    res_stats *stats; /* per analysis metric */
+    bool *outlier;    /* per experiment x metric (n * n_metrics) */
+    char method[16];  /* energy method over the group: measured/estimated/mixed/none */
     bool unstable, on_front;
-    int rank;             /* 1 = best by the ranking metric; 0 = unranked (no value) */
+    int rank; /* 1 = best by the ranking metric; 0 = unranked (no value) */
 } res_group_stats;
 
 typedef struct res_analysis {
-    char **factors;       /* grouping columns (malloc'd names) */
+    char **factors; /* grouping columns (malloc'd names) */
     size_t n_factors;
-    const char *const *metrics;   /* analysis metric columns (static) */
+    const char *const *metrics; /* analysis metric columns (static) */
     size_t n_metrics;
-    int rank_metric;      /* index into metrics */
+    int rank_metric; /* index into metrics */
     double cv_threshold;
     size_t n_experiments;
     res_group_stats *groups;
@@ -152,8 +150,15 @@ typedef struct res_analysis {
 } res_analysis;
 
 /* Positions in res_analysis.metrics (fixed by group.c). */
-enum { RES_M_JPT = 0, RES_M_TPS = 1, RES_M_ENERGY = 2, RES_M_POWER = 3, RES_M_TTFT = 5, RES_M_TPOT = 8,
-       RES_M_E2E = 11 };   /* latency: p50, p90, p99 at +0, +1, +2 */
+enum {
+    RES_M_JPT = 0,
+    RES_M_TPS = 1,
+    RES_M_ENERGY = 2,
+    RES_M_POWER = 3,
+    RES_M_TTFT = 5,
+    RES_M_TPOT = 8,
+    RES_M_E2E = 11
+}; /* latency: p50, p90, p99 at +0, +1, +2 */
 
 lle_status res_analysis_run(lle_results *r, const lle_results_filter *f, const lle_results_analysis_opts *o,
                             res_analysis *a, lle_error *err);

@@ -8,9 +8,9 @@
 #include "results/results_internal.h"
 
 typedef struct res_row {
-    int *type;      /* SQLITE_NULL, SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT per catalogue column */
+    int *type; /* SQLITE_NULL, SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT per catalogue column */
     double *num;
-    char **text;    /* SQLite's text of the value (NULL for NULL) */
+    char **text; /* SQLite's text of the value (NULL for NULL) */
 } res_row;
 
 lle_status res_row_load(lle_results *r, const char *id, res_row *row, lle_error *err);

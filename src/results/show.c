@@ -13,8 +13,7 @@
 #include "results/results_internal.h"
 #include "results/row.h"
 
-static const char *const GROUP_NAMES[] = {"experiment", "configuration", "model", "metrics", "energy",
-                                          "environment"};
+static const char *const GROUP_NAMES[] = {"experiment", "configuration", "model", "metrics", "energy", "environment"};
 
 static const cJSON *get(const cJSON *o, const char *k1, const char *k2)
 {
@@ -61,9 +60,10 @@ static void text_sources(const cJSON *energy, rbuf *b)
     const cJSON *s = NULL;
     char e[32], avg[32], peak[32], net[32];
 
-    rbuf_printf(b, "energy sources (measured window)\n  %-18s %-6s %-10s %-12s %-11s %-12s %-12s %s\n",
-                "source", "domain", "method", "energy_j", "avg_power_w", "peak_power_w", "net_energy_j", "flags");
-    cJSON_ArrayForEach(s, get(get(energy, "window", NULL), "sources", NULL)) {
+    rbuf_printf(b, "energy sources (measured window)\n  %-18s %-6s %-10s %-12s %-11s %-12s %-12s %s\n", "source",
+                "domain", "method", "energy_j", "avg_power_w", "peak_power_w", "net_energy_j", "flags");
+    cJSON_ArrayForEach(s, get(get(energy, "window", NULL), "sources", NULL))
+    {
         bool partial = cJSON_IsTrue(get(s, "partial", NULL)), low = cJSON_IsTrue(get(s, "low_confidence", NULL));
         human_json(get(s, "energy_j", NULL), e, sizeof e);
         human_json(get(s, "avg_power_w", NULL), avg, sizeof avg);
@@ -72,15 +72,16 @@ static void text_sources(const cJSON *energy, rbuf *b)
         rbuf_printf(b, "  %-18s %-6s %-10s %-12s %-11s %-12s %-12s %s%s%s%s\n",
                     cJSON_IsString(get(s, "source", NULL)) ? get(s, "source", NULL)->valuestring : "?",
                     cJSON_IsString(get(s, "domain", NULL)) ? get(s, "domain", NULL)->valuestring : "-",
-                    cJSON_IsString(get(s, "method", NULL)) ? get(s, "method", NULL)->valuestring : "-",
-                    e, avg, peak, net, partial ? "partial " : "", low ? "low-confidence " : "",
-                    !partial && !low ? "-" : "", cJSON_IsTrue(get(s, "in_total", NULL)) ? "" : " (not in total)");
+                    cJSON_IsString(get(s, "method", NULL)) ? get(s, "method", NULL)->valuestring : "-", e, avg, peak,
+                    net, partial ? "partial " : "", low ? "low-confidence " : "", !partial && !low ? "-" : "",
+                    cJSON_IsTrue(get(s, "in_total", NULL)) ? "" : " (not in total)");
         if (cJSON_IsString(get(s, "how", NULL)))
             rbuf_printf(b, "    how: %s\n", get(s, "how", NULL)->valuestring);
         if (cJSON_IsString(get(s, "note", NULL)))
             rbuf_printf(b, "    note: %s\n", get(s, "note", NULL)->valuestring);
     }
-    cJSON_ArrayForEach(s, get(energy, "unavailable", NULL)) {
+    cJSON_ArrayForEach(s, get(energy, "unavailable", NULL))
+    {
         const cJSON *id = get(s, "id", NULL), *why = get(s, "status", NULL);
         rbuf_printf(b, "  not used: %s: %s\n", cJSON_IsString(id) ? id->valuestring : "?",
                     cJSON_IsString(why) ? why->valuestring : "");
@@ -90,8 +91,8 @@ static void text_sources(const cJSON *energy, rbuf *b)
 static void text_phases(const cJSON *energy, rbuf *b)
 {
     static const char *const names[] = {"prefill", "decode"};
-    static const char *const keys[] = {"duration_s", "energy_j", "net_energy_j", "tokens", "j_per_token",
-                                       "net_j_per_token"};
+    static const char *const keys[] = {"duration_s", "energy_j",    "net_energy_j",
+                                       "tokens",     "j_per_token", "net_j_per_token"};
     char v[32];
 
     rbuf_printf(b, "energy per phase\n  %-8s %-12s %-12s %-12s %-8s %-12s %-15s %s\n", "phase", "duration_s",
@@ -137,8 +138,7 @@ static cJSON *value_json(const res_row *row, size_t i)
 
 static cJSON *show_json(const res_row *row, cJSON *doc)
 {
-    static const char *const keys[] = {"experiment", "configuration", "model", "metrics", "energy",
-                                       "environment"};
+    static const char *const keys[] = {"experiment", "configuration", "model", "metrics", "energy", "environment"};
     const cJSON *energy = get(doc, "energy", NULL);
     cJSON *o = cJSON_CreateObject(), *groups[6];
 

@@ -158,7 +158,7 @@ static int cmp_pt(const void *x, const void *y)
     const pareto_pt *p = x, *q = y;
     if (p->a != q->a)
         return (p->a > q->a) - (p->a < q->a);
-    return (p->b < q->b) - (p->b > q->b);   /* b descending within equal a */
+    return (p->b < q->b) - (p->b > q->b); /* b descending within equal a */
 }
 
 void res_pareto(const double *a, const double *b, size_t n, bool *front)

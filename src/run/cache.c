@@ -32,8 +32,8 @@ static lle_status cache_dir(const char *given, char *out, size_t size, lle_error
     return LLE_OK;
 }
 
-lle_status lle_preset_model_path(const char *preset, const char *type, const char *cache, char *out,
-                                 size_t out_size, lle_error *err)
+lle_status lle_preset_model_path(const char *preset, const char *type, const char *cache, char *out, size_t out_size,
+                                 lle_error *err)
 {
     char dir[4096];
     lle_synth_opts so = {0};

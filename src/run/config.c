@@ -70,15 +70,17 @@ lle_status lle_run_config_apply_preset(lle_run_config *cfg, lle_error *err)
         cfg->repeat_penalty = p->repeat_penalty;
         return LLE_OK;
     }
-    return lle_fail(err, LLE_ERR_INVALID,
-                    "decoding_preset: unknown '%s' (deterministic, standard, creative, factual)",
+    return lle_fail(err, LLE_ERR_INVALID, "decoding_preset: unknown '%s' (deterministic, standard, creative, factual)",
                     cfg->decoding_preset);
 }
 
-static const struct { const char *name; enum ggml_type type; } KV_TYPES[] = {
-    {"f32", GGML_TYPE_F32}, {"f16", GGML_TYPE_F16}, {"bf16", GGML_TYPE_BF16}, {"q8_0", GGML_TYPE_Q8_0},
-    {"q5_1", GGML_TYPE_Q5_1}, {"q5_0", GGML_TYPE_Q5_0}, {"q4_1", GGML_TYPE_Q4_1}, {"q4_0", GGML_TYPE_Q4_0},
-    {"iq4_nl", GGML_TYPE_IQ4_NL},
+static const struct {
+    const char *name;
+    enum ggml_type type;
+} KV_TYPES[] = {
+    {"f32", GGML_TYPE_F32},   {"f16", GGML_TYPE_F16},   {"bf16", GGML_TYPE_BF16},
+    {"q8_0", GGML_TYPE_Q8_0}, {"q5_1", GGML_TYPE_Q5_1}, {"q5_0", GGML_TYPE_Q5_0},
+    {"q4_1", GGML_TYPE_Q4_1}, {"q4_0", GGML_TYPE_Q4_0}, {"iq4_nl", GGML_TYPE_IQ4_NL},
 };
 
 int lle_kv_type_from_name(const char *name)
@@ -246,7 +248,8 @@ static cJSON *engine_json(const lle_run_config *c, const lle_run_resolved *rv)
     add_str(o, "split_mode", c->split_mode ? c->split_mode : "layer");
     cJSON_AddNumberToObject(o, "main_gpu", c->main_gpu);
     cJSON_AddItemToObject(o, "tensor_split", cJSON_CreateFloatArray(c->tensor_split, c->n_tensor_split));
-    cJSON_AddStringToObject(o, "gpu_offload", rv->gpu_offload ? "supported" : "not applicable (CPU-only llama.cpp build)");
+    cJSON_AddStringToObject(o, "gpu_offload",
+                            rv->gpu_offload ? "supported" : "not applicable (CPU-only llama.cpp build)");
     return o;
 }
 

@@ -47,8 +47,8 @@ void lle_run_efficiency_finish(lle_run_efficiency *e, lle_run_result *r)
     }
     r->peaks = e->peaks;
     r->mfu = lle_mfu(busy > 0.0 ? model / busy : 0.0, &e->peaks);
-    r->mfu_prefill = lle_mfu(f->has_model && r->prefill_s > 0.0 ? (double)f->model_prefill.total / r->prefill_s : 0.0,
-                             &e->peaks);
+    r->mfu_prefill =
+        lle_mfu(f->has_model && r->prefill_s > 0.0 ? (double)f->model_prefill.total / r->prefill_s : 0.0, &e->peaks);
     r->mbu = lle_mbu(e->decode_bytes, r->decode_s, e->traffic_ok ? &e->traffic : NULL, &e->peaks);
     if (!e->traffic_ok)
         lle_strlcpy(r->mbu.why, e->why, sizeof r->mbu.why);

@@ -61,8 +61,7 @@ static lle_status file_prompts(const lle_run_config *c, lle_engine *e, lle_plan 
             p->n_truncated++;
         }
         if (st == LLE_OK && q->n_tokens < 1)
-            st = lle_fail(err, LLE_ERR_FORMAT, "%s: prompt %d is empty after tokenization", c->prompt_file,
-                          i + 1);
+            st = lle_fail(err, LLE_ERR_FORMAT, "%s: prompt %d is empty after tokenization", c->prompt_file, i + 1);
     }
     lle_prompt_set_free(&set);
     return st;
@@ -134,9 +133,8 @@ static lle_status make_batches(const lle_run_config *c, lle_plan *p, lle_error *
         return lle_fail(err, LLE_ERR_NOMEM, "out of memory");
     for (int i = 0; i < p->n_reqs; i++) {
         int need = p->reqs[i].n_tokens + p->reqs[i].n_out;
-        bool full = c->adaptive_tokens > 0
-                        ? (cells + need > c->adaptive_tokens || count >= c->adaptive_max_batch)
-                        : count >= c->batch_size;
+        bool full = c->adaptive_tokens > 0 ? (cells + need > c->adaptive_tokens || count >= c->adaptive_max_batch)
+                                           : count >= c->batch_size;
         if (i == 0 || full) {
             p->batch_start[n++] = i;
             cells = count = 0;

@@ -76,8 +76,8 @@ static lle_status open_prompt_file(const char *path, FILE **fp, size_t *size, ll
         goto cleanup;
     }
     if ((unsigned long long)st.st_size > LLE_PROMPTS_MAX_FILE_BYTES) {
-        rc = lle_fail(err, LLE_ERR_UNSUPPORTED, "%s: %lld bytes; prompt files are limited to %zu MiB",
-                      path, (long long)st.st_size, LLE_PROMPTS_MAX_FILE_BYTES >> 20);
+        rc = lle_fail(err, LLE_ERR_UNSUPPORTED, "%s: %lld bytes; prompt files are limited to %zu MiB", path,
+                      (long long)st.st_size, LLE_PROMPTS_MAX_FILE_BYTES >> 20);
         goto cleanup;
     }
     *size = (size_t)st.st_size;
@@ -126,7 +126,8 @@ static lle_status detect_format(FILE *fp, const char *path, enum prompt_format *
     else
         rc = lle_fail(err, LLE_ERR_FORMAT,
                       "%s: cannot tell the format (starts with neither '{' nor '['); "
-                      "name it: jsonl or sharegpt", path);
+                      "name it: jsonl or sharegpt",
+                      path);
     rewind(fp);
     return rc;
 }
@@ -154,8 +155,7 @@ static int only_metadata_keys(const cJSON *obj)
 }
 
 /* Check one parsed JSONL object; *text is its prompt, or NULL for a metadata line. */
-static lle_status jsonl_prompt(const cJSON *obj, const char *path, size_t lineno, const char **text,
-                               lle_error *err)
+static lle_status jsonl_prompt(const cJSON *obj, const char *path, size_t lineno, const char **text, lle_error *err)
 {
     const char *key = "prompt";
     const cJSON *v = NULL;
@@ -182,8 +182,8 @@ static lle_status jsonl_prompt(const cJSON *obj, const char *path, size_t lineno
 }
 
 /* Parse one non-blank JSONL line (len bytes, NUL-terminated) into the set. */
-static lle_status jsonl_line(const char *line, size_t len, const char *path, size_t lineno,
-                             lle_prompt_set *s, size_t *cap, lle_error *err)
+static lle_status jsonl_line(const char *line, size_t len, const char *path, size_t lineno, lle_prompt_set *s,
+                             size_t *cap, lle_error *err)
 {
     const char *end = NULL, *text = NULL;
     cJSON *obj = NULL;
@@ -235,8 +235,7 @@ static lle_status load_jsonl(FILE *fp, const char *path, lle_prompt_set *s, lle_
 }
 
 /* Read the whole stream (size is a hint) into a NUL-terminated buffer (*buf, caller frees). */
-static lle_status read_all(FILE *fp, const char *path, size_t size, char **buf, size_t *len,
-                           lle_error *err)
+static lle_status read_all(FILE *fp, const char *path, size_t size, char **buf, size_t *len, lle_error *err)
 {
     size_t cap = size + 2, n = 0, got;
     char *b = malloc(cap), *grown;
@@ -281,14 +280,15 @@ cleanup:
 
 /* The first human/user turn of one conversation list (`where` is "[i].key" for
  * messages): *text is its string, or NULL when there is none or it is empty. */
-static lle_status first_human_turn(const cJSON *turns, const char *path, const char *where,
-                                   const char **text, lle_error *err)
+static lle_status first_human_turn(const cJSON *turns, const char *path, const char *where, const char **text,
+                                   lle_error *err)
 {
     const cJSON *t, *who, *val;
     size_t j = 0;
 
     *text = NULL;
-    cJSON_ArrayForEach(t, turns) {
+    cJSON_ArrayForEach(t, turns)
+    {
         if (!cJSON_IsObject(t))
             return lle_fail(err, LLE_ERR_FORMAT, "%s: %s[%zu]: not an object", path, where, j);
         who = cJSON_GetObjectItemCaseSensitive(t, "from");
@@ -298,8 +298,7 @@ static lle_status first_human_turn(const cJSON *turns, const char *path, const c
             val = cJSON_GetObjectItemCaseSensitive(t, "content");
         }
         if (!cJSON_IsString(who) || who->valuestring == NULL)
-            return lle_fail(err, LLE_ERR_FORMAT, "%s: %s[%zu]: no string \"from\" (or \"role\")", path,
-                            where, j);
+            return lle_fail(err, LLE_ERR_FORMAT, "%s: %s[%zu]: no string \"from\" (or \"role\")", path, where, j);
         if (strcmp(who->valuestring, "human") == 0 || strcmp(who->valuestring, "user") == 0) {
             if (!cJSON_IsString(val) || val->valuestring == NULL)
                 return lle_fail(err, LLE_ERR_FORMAT, "%s: %s[%zu]: %s is not a string", path, where, j,
@@ -313,8 +312,8 @@ static lle_status first_human_turn(const cJSON *turns, const char *path, const c
 }
 
 /* Array entry i: push its prompt or count it as skipped. */
-static lle_status sharegpt_entry(const cJSON *entry, size_t i, const char *path, lle_prompt_set *s,
-                                 size_t *cap, lle_error *err)
+static lle_status sharegpt_entry(const cJSON *entry, size_t i, const char *path, lle_prompt_set *s, size_t *cap,
+                                 lle_error *err)
 {
     const char *key = "conversations", *text = NULL;
     const cJSON *turns = NULL;
@@ -329,8 +328,7 @@ static lle_status sharegpt_entry(const cJSON *entry, size_t i, const char *path,
         turns = cJSON_GetObjectItemCaseSensitive(entry, key);
     }
     if (!cJSON_IsArray(turns))
-        return lle_fail(err, LLE_ERR_FORMAT, "%s: [%zu]: no \"conversations\" (or \"messages\") array",
-                        path, i);
+        return lle_fail(err, LLE_ERR_FORMAT, "%s: [%zu]: no \"conversations\" (or \"messages\") array", path, i);
     snprintf(where, sizeof where, "[%zu].%s", i, key);
     rc = first_human_turn(turns, path, where, &text, err);
     if (rc != LLE_OK)
@@ -352,8 +350,7 @@ static size_t line_of(const char *buf, const char *pos)
     return line;
 }
 
-static lle_status load_sharegpt(FILE *fp, const char *path, size_t size, lle_prompt_set *s,
-                                lle_error *err)
+static lle_status load_sharegpt(FILE *fp, const char *path, size_t size, lle_prompt_set *s, lle_error *err)
 {
     char *buf = NULL;
     const char *end = NULL, *json;
@@ -365,8 +362,7 @@ static lle_status load_sharegpt(FILE *fp, const char *path, size_t size, lle_pro
     if (rc != LLE_OK)
         goto cleanup;
     if (strlen(buf) != len) {
-        rc = lle_fail(err, LLE_ERR_FORMAT, "%s:%zu: contains a NUL byte", path,
-                      line_of(buf, buf + strlen(buf)));
+        rc = lle_fail(err, LLE_ERR_FORMAT, "%s:%zu: contains a NUL byte", path, line_of(buf, buf + strlen(buf)));
         goto cleanup;
     }
     json = skip_bom(buf);
@@ -380,7 +376,8 @@ static lle_status load_sharegpt(FILE *fp, const char *path, size_t size, lle_pro
         rc = lle_fail(err, LLE_ERR_FORMAT, "%s: expected a JSON array of ShareGPT conversations", path);
         goto cleanup;
     }
-    cJSON_ArrayForEach(entry, root) {
+    cJSON_ArrayForEach(entry, root)
+    {
         rc = sharegpt_entry(entry, i++, path, s, &cap, err);
         if (rc != LLE_OK)
             break;
@@ -401,8 +398,7 @@ static lle_status parse_format(const char *format, int *is_auto, enum prompt_for
     else if (strcmp(format, "sharegpt") == 0)
         *fmt = FMT_SHAREGPT;
     else
-        return lle_fail(err, LLE_ERR_INVALID, "unknown prompt format '%s' (use jsonl, sharegpt or auto)",
-                        format);
+        return lle_fail(err, LLE_ERR_INVALID, "unknown prompt format '%s' (use jsonl, sharegpt or auto)", format);
     return LLE_OK;
 }
 
@@ -486,8 +482,7 @@ lle_status lle_prompts_order(lle_prompt_set *s, const char *order, uint64_t seed
     if (strcmp(order, "sorted") == 0)
         return sort_by_length(s, err);
     if (strcmp(order, "shuffled") != 0)
-        return lle_fail(err, LLE_ERR_INVALID, "unknown prompt order '%s' (use as_given, sorted or shuffled)",
-                        order);
+        return lle_fail(err, LLE_ERR_INVALID, "unknown prompt order '%s' (use as_given, sorted or shuffled)", order);
     for (size_t i = s->n; i > 1; i--) {
         size_t j = (size_t)lle_rand_below(&state, (uint64_t)i);
         char *t = s->texts[i - 1];

@@ -45,8 +45,7 @@ void lle_prompt_set_free(lle_prompt_set *s);
  * Errors: LLE_ERR_NOT_FOUND (no such file), LLE_ERR_INVALID (a directory, an
  * unknown format), LLE_ERR_FORMAT (bad contents, or no prompts at all),
  * LLE_ERR_IO, LLE_ERR_NOMEM, LLE_ERR_UNSUPPORTED (over LLE_PROMPTS_MAX_FILE_BYTES). */
-lle_status lle_prompts_load(const char *path, const char *format, lle_prompt_set *out,
-                                   lle_error *err);
+lle_status lle_prompts_load(const char *path, const char *format, lle_prompt_set *out, lle_error *err);
 
 /* Reorder in place. order: "as_given" (no change), "sorted" (by length in
  * bytes, ascending; equal lengths keep their file order) or "shuffled" (the

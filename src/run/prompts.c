@@ -8,19 +8,19 @@
 #include "run/run_internal.h"
 
 static const char *const WORDS[] = {
-    "the", "energy", "of", "a", "model", "is", "measured", "in", "joules", "per", "token", "and",
-    "every", "request", "takes", "time", "to", "first", "answer", "while", "the", "server", "keeps",
-    "its", "cache", "warm", "researchers", "compare", "quantised", "weights", "with", "full", "precision",
-    "because", "memory", "bandwidth", "limits", "decoding", "speed", "on", "most", "machines", "today",
-    "a", "short", "story", "about", "rivers", "mountains", "cities", "music", "history", "science",
-    "explain", "why", "the", "sky", "looks", "blue", "at", "noon", "write", "letter", "friend",
-    "summarise", "following", "paragraph", "for", "student", "who", "likes", "numbers",
+    "the",     "energy",    "of",        "a",         "model",   "is",        "measured", "in",      "joules",
+    "per",     "token",     "and",       "every",     "request", "takes",     "time",     "to",      "first",
+    "answer",  "while",     "the",       "server",    "keeps",   "its",       "cache",    "warm",    "researchers",
+    "compare", "quantised", "weights",   "with",      "full",    "precision", "because",  "memory",  "bandwidth",
+    "limits",  "decoding",  "speed",     "on",        "most",    "machines",  "today",    "a",       "short",
+    "story",   "about",     "rivers",    "mountains", "cities",  "music",     "history",  "science", "explain",
+    "why",     "the",       "sky",       "looks",     "blue",    "at",        "noon",     "write",   "letter",
+    "friend",  "summarise", "following", "paragraph", "for",     "student",   "who",      "likes",   "numbers",
 };
 #define N_WORDS (sizeof WORDS / sizeof WORDS[0])
 
 /* Append n_words random words to a growing text buffer. */
-static lle_status append_words(char **text, size_t *len, size_t *cap, uint64_t *rng, int n_words,
-                               lle_error *err)
+static lle_status append_words(char **text, size_t *len, size_t *cap, uint64_t *rng, int n_words, lle_error *err)
 {
     for (int w = 0; w < n_words; w++) {
         const char *word = WORDS[lle_splitmix64(rng) % N_WORDS];
@@ -42,8 +42,7 @@ static lle_status append_words(char **text, size_t *len, size_t *cap, uint64_t *
     return LLE_OK;
 }
 
-lle_status lle_synthetic_prompt(lle_engine *e, uint64_t seed, int index, int n_tokens, int32_t **tokens,
-                                lle_error *err)
+lle_status lle_synthetic_prompt(lle_engine *e, uint64_t seed, int index, int n_tokens, int32_t **tokens, lle_error *err)
 {
     uint64_t rng = seed ^ ((uint64_t)(index + 1) * 0xd1342543de82ef95ULL);
     char *text = NULL;

@@ -36,7 +36,10 @@ void lle_make_run_id(char *out, size_t size, char *iso_out, size_t iso_size)
     strftime(iso_out, iso_size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static double safe_div(double a, double b) { return b > 0.0 ? a / b : 0.0; }
+static double safe_div(double a, double b)
+{
+    return b > 0.0 ? a / b : 0.0;
+}
 
 static void aggregate_batches(lle_run_result *r)
 {
@@ -127,8 +130,8 @@ static cJSON *request_json(const lle_request_record *q)
     cJSON_AddNumberToObject(o, "decode_s", q->decode_s);
     cJSON_AddNumberToObject(o, "e2e_s", q->e2e_s);
     cJSON_AddItemToObject(o, "itl_s", cJSON_CreateDoubleArray(q->itl_s, (int)q->n_itl));
-    cJSON_AddItemToObject(o, "output_token_ids", cJSON_CreateIntArray((const int *)q->output_tokens,
-                                                                      q->n_output_tokens));
+    cJSON_AddItemToObject(o, "output_token_ids",
+                          cJSON_CreateIntArray((const int *)q->output_tokens, q->n_output_tokens));
     return o;
 }
 
@@ -237,8 +240,8 @@ char *lle_run_result_to_json(const lle_run_result *r, bool include_requests)
 /* The JSON file first (atomic rename), then the database row (one
  * transaction): a crash in between leaves a complete file the database lacks,
  * never a half-written experiment. */
-lle_status lle_run_result_save(const lle_run_result *r, const char *results_dir, char *path_out,
-                               size_t path_out_size, lle_error *err)
+lle_status lle_run_result_save(const lle_run_result *r, const char *results_dir, char *path_out, size_t path_out_size,
+                               lle_error *err)
 {
     char path[4200];
     char *json = NULL;

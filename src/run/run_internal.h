@@ -11,30 +11,30 @@
 typedef struct lle_run_resolved {
     const char *model_path;
     int n_ctx, n_threads, n_threads_batch, n_batch, n_ubatch, n_seq_max;
-    int gpu_offload;          /* the linked llama.cpp can offload to a GPU */
+    int gpu_offload; /* the linked llama.cpp can offload to a GPU */
 } lle_run_resolved;
 
 /* One request of the plan: its prompt tokens and scheduled arrival. */
 typedef struct lle_plan_request {
-    int index;               /* prompt index */
-    int32_t *tokens;         /* owned */
+    int index;       /* prompt index */
+    int32_t *tokens; /* owned */
     int n_tokens;
     bool truncated;
     int n_out;
-    double arrival_s;        /* offset from the window start; < 0: arrives when its batch starts */
+    double arrival_s; /* offset from the window start; < 0: arrives when its batch starts */
 } lle_plan_request;
 
 /* The measured workload: requests in processing order, grouped into batches. */
 typedef struct lle_plan {
     lle_plan_request *reqs;
     int n_reqs;
-    int *batch_start;        /* n_batches + 1 offsets into reqs */
+    int *batch_start; /* n_batches + 1 offsets into reqs */
     int n_batches;
-    double *delay_before;    /* constant/uniform traffic: idle before batch b (n_batches) */
-    int max_batch;           /* most requests in a batch */
-    int max_batch_cells;     /* most KV cells (prompt + output) a batch needs */
+    double *delay_before; /* constant/uniform traffic: idle before batch b (n_batches) */
+    int max_batch;        /* most requests in a batch */
+    int max_batch_cells;  /* most KV cells (prompt + output) a batch needs */
     int n_truncated;
-    int n_skipped;           /* file entries without a usable prompt */
+    int n_skipped; /* file entries without a usable prompt */
 } lle_plan;
 
 /* MFU/MBU state of one run (efficiency.c). */
@@ -43,7 +43,7 @@ typedef struct lle_run_efficiency {
     bool peaks_ok;
     lle_model_traffic traffic;
     bool traffic_ok;
-    double decode_bytes;     /* summed over measured decode steps */
+    double decode_bytes; /* summed over measured decode steps */
     char why[256];
 } lle_run_efficiency;
 
@@ -87,6 +87,5 @@ typedef struct lle_engine_source {
 /* lle_run_single() with the engine from `src` (may be NULL). */
 lle_status lle_run_single_ex(const lle_run_config *cfg, const lle_engine_source *src, lle_progress_fn progress,
                              void *user, const volatile int *stop, lle_run_result **out, lle_error *err);
-
 
 #endif

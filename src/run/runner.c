@@ -22,22 +22,22 @@ typedef struct run_ctx {
     lle_engine *eng;
     lle_plan plan;
     lle_run_resolved rv;
-    lle_gen_request *greqs;  /* max_batch */
-    lle_gen_trace *traces;   /* max_batch, each with n_out arrays */
+    lle_gen_request *greqs; /* max_batch */
+    lle_gen_trace *traces;  /* max_batch, each with n_out arrays */
     lle_progress_fn progress;
     void *user;
     const volatile int *stop;
     const lle_engine_source *src; /* NULL: open and close a fresh engine */
-    double t0;               /* window start, monotonic */
+    double t0;                    /* window start, monotonic */
     uint64_t tokens_done;
-    lle_run_energy en;       /* energy windows (valid when en_open) */
+    lle_run_energy en; /* energy windows (valid when en_open) */
     bool en_open;
-    lle_flops_fit fit;       /* executed-FLOPs fit, valid when has_fit */
+    lle_flops_fit fit; /* executed-FLOPs fit, valid when has_fit */
     bool has_fit, model_flops;
-    bool counting;           /* decodes of measured batches */
-    lle_run_efficiency eff;  /* MFU/MBU peaks and decode bytes */
-    long long prefill_left;  /* prompt tokens of the batch in flight not decoded yet */
-    int eng_n_ctx;           /* KV cells of the engine's context */
+    bool counting;                               /* decodes of measured batches */
+    lle_run_efficiency eff;                      /* MFU/MBU peaks and decode bytes */
+    long long prefill_left;                      /* prompt tokens of the batch in flight not decoded yet */
+    int eng_n_ctx;                               /* KV cells of the engine's context */
     lle_flops_parts batch_prefill, batch_decode; /* executed FLOPs of the batch in flight */
 } run_ctx;
 
@@ -68,12 +68,12 @@ static lle_status resolve(const lle_run_config *c, lle_run_resolved *rv, lle_err
     if (c->adaptive_tokens > 0) /* a request needs at least 2 cells: one prompt, one output token */
         rv->n_seq_max = c->adaptive_max_batch < c->adaptive_tokens / 2 ? c->adaptive_max_batch : c->adaptive_tokens / 2;
     if (rv->n_seq_max > max_seq)
-        return lle_fail(err, LLE_ERR_INVALID, "batch of %d sequences: llama.cpp supports at most %d",
-                        rv->n_seq_max, max_seq);
+        return lle_fail(err, LLE_ERR_INVALID, "batch of %d sequences: llama.cpp supports at most %d", rv->n_seq_max,
+                        max_seq);
     need = c->adaptive_tokens > 0 ? c->adaptive_tokens : c->batch_size * per_seq;
     if (c->n_ctx > 0 && c->n_ctx < need)
-        return lle_fail(err, LLE_ERR_INVALID,
-                        "n_ctx %d is too small: a batch needs up to %d KV cells (%s)", c->n_ctx, need,
+        return lle_fail(err, LLE_ERR_INVALID, "n_ctx %d is too small: a batch needs up to %d KV cells (%s)", c->n_ctx,
+                        need,
                         c->adaptive_tokens > 0 ? "adaptive_tokens" : "batch_size x (max_input + max_output tokens)");
     rv->n_ctx = c->n_ctx > 0 ? c->n_ctx : need;
     rv->n_threads = c->n_threads > 0 ? c->n_threads : lle_cpu_count();
@@ -81,8 +81,8 @@ static lle_status resolve(const lle_run_config *c, lle_run_resolved *rv, lle_err
     rv->n_batch = c->n_batch > 0 ? c->n_batch : (rv->n_ctx < 512 ? rv->n_ctx : 512);
     if (rv->n_batch < rv->n_seq_max) { /* llama.cpp reserves one output row per sequence in a batch */
         if (c->n_batch > 0)
-            return lle_fail(err, LLE_ERR_INVALID, "n_batch %d is smaller than the %d sequences of a batch",
-                            c->n_batch, rv->n_seq_max);
+            return lle_fail(err, LLE_ERR_INVALID, "n_batch %d is smaller than the %d sequences of a batch", c->n_batch,
+                            rv->n_seq_max);
         rv->n_batch = rv->n_seq_max;
     }
     rv->n_ubatch = c->n_ubatch > 0 ? c->n_ubatch : rv->n_batch;
@@ -218,7 +218,10 @@ static void free_buffers(run_ctx *x)
     free(x->greqs);
 }
 
-static double rel_now(const run_ctx *x) { return lle_now_s() - x->t0; }
+static double rel_now(const run_ctx *x)
+{
+    return lle_now_s() - x->t0;
+}
 
 /* Sleep until `target` (window-relative), polling the stop flag. */
 static lle_status idle_until(run_ctx *x, double target, double *idle, lle_error *err)
@@ -240,8 +243,8 @@ static lle_status idle_until(run_ctx *x, double target, double *idle, lle_error 
     return LLE_OK;
 }
 
-static lle_status record_request(run_ctx *x, const lle_plan_request *pq, const lle_gen_trace *tr, int rep,
-                                 int b, double arrival)
+static lle_status record_request(run_ctx *x, const lle_plan_request *pq, const lle_gen_trace *tr, int rep, int b,
+                                 double arrival)
 {
     lle_request_record *q = &x->r->requests[x->r->n_requests];
     int n = tr->n_done;
@@ -335,8 +338,8 @@ static lle_status run_batch(run_ctx *x, int rep, int b, double pass_t0, lle_erro
     if (st != LLE_OK)
         return st;
     memset(br, 0, sizeof *br);
-    *br = (lle_batch_record){.repeat = rep, .index = b, .n_requests = n, .idle_before_s = idle,
-                             .start_s = x->traces[0].t_start - x->t0};
+    *br = (lle_batch_record){
+        .repeat = rep, .index = b, .n_requests = n, .idle_before_s = idle, .start_s = x->traces[0].t_start - x->t0};
     for (int i = 0; i < n; i++) {
         const lle_plan_request *q = &p->reqs[s + i];
         double arrival = q->arrival_s < 0.0 ? -1.0 : pass_t0 + q->arrival_s;
@@ -436,8 +439,8 @@ static lle_status prepare(run_ctx *x, lle_run_config *cfg, lle_error *err)
     if (st == LLE_OK && cfg->model_path != NULL)
         lle_strlcpy(r->model_path, cfg->model_path, sizeof r->model_path);
     else if (st == LLE_OK)
-        st = lle_preset_model_path(cfg->preset, cfg->preset_type, cfg->cache_dir, r->model_path,
-                                   sizeof r->model_path, err);
+        st = lle_preset_model_path(cfg->preset, cfg->preset_type, cfg->cache_dir, r->model_path, sizeof r->model_path,
+                                   err);
     x->rv.model_path = r->model_path;
     if (st == LLE_OK)
         st = lle_model_inspect(r->model_path, &r->model, err);
@@ -500,12 +503,12 @@ static lle_status energy_open(run_ctx *x, lle_error *err)
     o.carbon = c->carbon_intensity;
     o.pue = c->pue;
     st = lle_run_energy_open(&x->en, &o, err);
-    x->en_open = true;   /* close even on failure: open may have half succeeded */
+    x->en_open = true; /* close even on failure: open may have half succeeded */
     return st;
 }
 
-lle_status lle_run_single(const lle_run_config *cfg_in, lle_progress_fn progress, void *user,
-                          const volatile int *stop, lle_run_result **out, lle_error *err)
+lle_status lle_run_single(const lle_run_config *cfg_in, lle_progress_fn progress, void *user, const volatile int *stop,
+                          lle_run_result **out, lle_error *err)
 {
     return lle_run_single_ex(cfg_in, NULL, progress, user, stop, out, err);
 }

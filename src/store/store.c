@@ -74,17 +74,21 @@ static const char *const MIGRATIONS[LLE_STORE_SCHEMA_VERSION] = {SCHEMA_V1, SCHE
 static lle_status status_of(int rc)
 {
     switch (rc & 0xff) {
-    case SQLITE_NOMEM: return LLE_ERR_NOMEM;
+    case SQLITE_NOMEM:
+        return LLE_ERR_NOMEM;
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
     case SQLITE_FORMAT:
     case SQLITE_CONSTRAINT:
     case SQLITE_MISMATCH:
-    case SQLITE_TOOBIG: return LLE_ERR_FORMAT;
+    case SQLITE_TOOBIG:
+        return LLE_ERR_FORMAT;
     case SQLITE_ERROR:
     case SQLITE_MISUSE:
-    case SQLITE_RANGE: return LLE_ERR_INTERNAL;
-    default: return LLE_ERR_IO;
+    case SQLITE_RANGE:
+        return LLE_ERR_INTERNAL;
+    default:
+        return LLE_ERR_IO;
     }
 }
 
@@ -95,7 +99,8 @@ lle_status lle_store_sql_fail(const lle_store *s, int rc, const char *what, lle_
 
     return lle_fail(err, status_of(rc), "%s: %s: %s%s", s->path, what, why,
                     damaged ? " (the file is damaged or is not an llm-efficiency results database; "
-                              "move it aside to start a new one)" : "");
+                              "move it aside to start a new one)"
+                            : "");
 }
 
 lle_status lle_store_exec(lle_store *s, const char *sql, const char *what, lle_error *err)
@@ -105,8 +110,7 @@ lle_status lle_store_exec(lle_store *s, const char *sql, const char *what, lle_e
     return rc == SQLITE_OK ? LLE_OK : lle_store_sql_fail(s, rc, what, err);
 }
 
-lle_status lle_store_prepare(lle_store *s, const char *sql, sqlite3_stmt **stmt, const char *what,
-                             lle_error *err)
+lle_status lle_store_prepare(lle_store *s, const char *sql, sqlite3_stmt **stmt, const char *what, lle_error *err)
 {
     int rc = sqlite3_prepare_v2(s->db, sql, -1, stmt, NULL);
     lle_status ret = LLE_OK;
@@ -127,8 +131,8 @@ void lle_store_rollback(lle_store *s)
 }
 
 /* One-row, one-column query: the integer (or, with text_out, the text) value. */
-static lle_status query_one(lle_store *s, const char *sql, int64_t *int_out, char *text_out,
-                            size_t text_size, lle_error *err)
+static lle_status query_one(lle_store *s, const char *sql, int64_t *int_out, char *text_out, size_t text_size,
+                            lle_error *err)
 {
     sqlite3_stmt *st = NULL;
     lle_status ret = lle_store_prepare(s, sql, &st, "reading the database", err);
@@ -187,11 +191,12 @@ static lle_status migrate_locked(lle_store *s, lle_error *err)
     lle_status st = query_one(s, "PRAGMA user_version", &version, NULL, 0, err);
 
     if (st != LLE_OK || version == LLE_STORE_SCHEMA_VERSION)
-        goto cleanup;   /* another process may have migrated while we waited */
+        goto cleanup; /* another process may have migrated while we waited */
     if (version > LLE_STORE_SCHEMA_VERSION || version < 0) {
         st = lle_fail(err, LLE_ERR_UNSUPPORTED,
                       "%s: schema version %lld is newer than this build supports (%d); upgrade "
-                      "llm-efficiency", s->path, (long long)version, LLE_STORE_SCHEMA_VERSION);
+                      "llm-efficiency",
+                      s->path, (long long)version, LLE_STORE_SCHEMA_VERSION);
         goto cleanup;
     }
     if (version == 0) {
@@ -199,7 +204,8 @@ static lle_status migrate_locked(lle_store *s, lle_error *err)
         if (st == LLE_OK && n_objects != 0)
             st = lle_fail(err, LLE_ERR_FORMAT,
                           "%s: an SQLite database with tables but no results schema version; "
-                          "not an llm-efficiency results database", s->path);
+                          "not an llm-efficiency results database",
+                          s->path);
     }
     for (int64_t v = version; st == LLE_OK && v < LLE_STORE_SCHEMA_VERSION; v++)
         st = lle_store_exec(s, MIGRATIONS[v], "creating or migrating the schema", err);
@@ -217,7 +223,7 @@ static lle_status migrate(lle_store *s, lle_error *err)
     lle_status st = query_one(s, "PRAGMA user_version", &version, NULL, 0, err);
 
     if (st != LLE_OK || version == LLE_STORE_SCHEMA_VERSION)
-        goto cleanup;   /* the common case takes no write lock */
+        goto cleanup; /* the common case takes no write lock */
     st = lle_store_exec(s, "BEGIN IMMEDIATE", "starting the schema transaction", err);
     if (st != LLE_OK)
         goto cleanup;
@@ -264,7 +270,7 @@ lle_status lle_store_open(const char *results_dir, lle_store **out, lle_error *e
         st = migrate(s, err);
 cleanup:
     if (st == LLE_OK)
-        *out = s;   /* out is non-NULL whenever st is OK */
+        *out = s; /* out is non-NULL whenever st is OK */
     else
         lle_store_close(s);
     return st;
@@ -286,8 +292,8 @@ void lle_store_close(lle_store *s)
 /* Copy column 0 of the current row into a fresh malloc'd string. */
 static lle_status copy_document(lle_store *s, sqlite3_stmt *st, char **out, lle_error *err)
 {
-    const unsigned char *text = sqlite3_column_text(st, 0);   /* NOT NULL column: */
-    int len = sqlite3_column_bytes(st, 0);                    /* NULL means no memory */
+    const unsigned char *text = sqlite3_column_text(st, 0); /* NOT NULL column: */
+    int len = sqlite3_column_bytes(st, 0);                  /* NULL means no memory */
     char *copy = text != NULL ? malloc((size_t)len + 1) : NULL;
 
     if (copy == NULL)
@@ -308,8 +314,8 @@ lle_status lle_store_get(lle_store *s, const char *id, char **json_doc_out, lle_
         *json_doc_out = NULL;
     if (s == NULL || id == NULL || json_doc_out == NULL)
         return lle_fail(err, LLE_ERR_INVALID, "lle_store_get: store, id and out are required");
-    ret = lle_store_prepare(s, "SELECT document_json FROM experiments WHERE id = ?1", &st,
-                            "reading an experiment", err);
+    ret =
+        lle_store_prepare(s, "SELECT document_json FROM experiments WHERE id = ?1", &st, "reading an experiment", err);
     if (ret != LLE_OK)
         goto cleanup;
     rc = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -337,8 +343,8 @@ lle_status lle_store_count(lle_store *s, int64_t *n_experiments, int64_t *n_requ
 
     if (s == NULL)
         return lle_fail(err, LLE_ERR_INVALID, "lle_store_count: store is required");
-    ret = lle_store_prepare(s, "SELECT (SELECT count(*) FROM experiments), (SELECT count(*) FROM requests)",
-                            &st, "counting rows", err);
+    ret = lle_store_prepare(s, "SELECT (SELECT count(*) FROM experiments), (SELECT count(*) FROM requests)", &st,
+                            "counting rows", err);
     if (ret != LLE_OK)
         goto cleanup;
     rc = sqlite3_step(st);

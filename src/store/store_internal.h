@@ -11,7 +11,7 @@
 
 struct lle_store {
     sqlite3 *db;
-    char path[4200];   /* <results_dir>/results.db, for messages */
+    char path[4200]; /* <results_dir>/results.db, for messages */
 };
 
 /* Fill `err` from a failed SQLite call: the message names the database file,
@@ -26,8 +26,7 @@ lle_status lle_store_exec(lle_store *s, const char *sql, const char *what, lle_e
 /* Prepare fixed SQL text; on failure *stmt is NULL and `err` is filled,
  * saying `what` was being done (preparing reads the schema, so a damaged file
  * often shows up here). */
-lle_status lle_store_prepare(lle_store *s, const char *sql, sqlite3_stmt **stmt, const char *what,
-                             lle_error *err);
+lle_status lle_store_prepare(lle_store *s, const char *sql, sqlite3_stmt **stmt, const char *what, lle_error *err);
 
 /* Roll back the open transaction, if SQLite has not already done so. */
 void lle_store_rollback(lle_store *s);

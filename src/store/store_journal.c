@@ -82,12 +82,12 @@ static lle_status read_rows(sqlite3_stmt *st, lle_journal_item **items, size_t *
         copy_col(st, 8, it->experiment_id, sizeof it->experiment_id);
         copy_col(st, 9, it->error, sizeof it->error);
     }
-    return rc == SQLITE_DONE ? LLE_OK : lle_fail(err, LLE_ERR_IO, "reading the campaign journal: %s",
-                                                 sqlite3_errstr(rc));
+    return rc == SQLITE_DONE ? LLE_OK
+                             : lle_fail(err, LLE_ERR_IO, "reading the campaign journal: %s", sqlite3_errstr(rc));
 }
 
-static lle_status read_db(sqlite3 *db, const char *path, const char *campaign_id, lle_journal_item **items,
-                          size_t *n, bool *exists, lle_error *err)
+static lle_status read_db(sqlite3 *db, const char *path, const char *campaign_id, lle_journal_item **items, size_t *n,
+                          bool *exists, lle_error *err)
 {
     sqlite3_stmt *st = NULL;
     lle_status ret = LLE_OK;
@@ -121,8 +121,8 @@ cleanup:
     return ret;
 }
 
-lle_status lle_journal_read(lle_store *s, const char *campaign_id, lle_journal_item **items, size_t *n,
-                            bool *exists, lle_error *err)
+lle_status lle_journal_read(lle_store *s, const char *campaign_id, lle_journal_item **items, size_t *n, bool *exists,
+                            lle_error *err)
 {
     return read_db(s->db, s->path, campaign_id, items, n, exists, err);
 }
@@ -160,8 +160,8 @@ cleanup:
     return ret;
 }
 
-lle_status lle_journal_peek(const char *results_dir, const char *campaign_id, lle_journal_item **items,
-                            size_t *n, bool *exists, lle_error *err)
+lle_status lle_journal_peek(const char *results_dir, const char *campaign_id, lle_journal_item **items, size_t *n,
+                            bool *exists, lle_error *err)
 {
     char path[4200];
     sqlite3 *db = NULL;
@@ -177,8 +177,8 @@ lle_status lle_journal_peek(const char *results_dir, const char *campaign_id, ll
     return ret;
 }
 
-lle_status lle_store_peek_throughput(const char *results_dir, const char *model_path, double *tokens,
-                                     double *busy_s, long long *n, lle_error *err)
+lle_status lle_store_peek_throughput(const char *results_dir, const char *model_path, double *tokens, double *busy_s,
+                                     long long *n, lle_error *err)
 {
     char path[4200];
     sqlite3 *db = NULL;
@@ -266,11 +266,12 @@ static lle_status upsert_campaign(lle_store *s, const lle_journal_campaign *c, l
 }
 
 /* Mark every planned row (temp table) and delete the unmarked ones. */
-static lle_status sync_items(lle_store *s, const char *cid, const lle_journal_plan_item *plan, size_t n,
-                             lle_error *err)
+static lle_status sync_items(lle_store *s, const char *cid, const lle_journal_plan_item *plan, size_t n, lle_error *err)
 {
-    lle_status st = lle_store_exec(s, "CREATE TEMP TABLE IF NOT EXISTS planned(hash TEXT, cycle INTEGER);"
-                                      "DELETE FROM temp.planned", "planning the journal", err);
+    lle_status st = lle_store_exec(s,
+                                   "CREATE TEMP TABLE IF NOT EXISTS planned(hash TEXT, cycle INTEGER);"
+                                   "DELETE FROM temp.planned",
+                                   "planning the journal", err);
 
     for (size_t i = 0; i < n && st == LLE_OK; i++) {
         char cycle[24], seq[24];
@@ -285,8 +286,8 @@ static lle_status sync_items(lle_store *s, const char *cid, const lle_journal_pl
                         " label = excluded.label, config_json = excluded.config_json",
                         v, 6, NULL, "recording a planned experiment", err);
         if (st == LLE_OK)
-            st = exec_bound(s, "INSERT INTO temp.planned(hash, cycle) VALUES(?1, CAST(?2 AS INTEGER))", v + 1, 2,
-                            NULL, "planning the journal", err);
+            st = exec_bound(s, "INSERT INTO temp.planned(hash, cycle) VALUES(?1, CAST(?2 AS INTEGER))", v + 1, 2, NULL,
+                            "planning the journal", err);
     }
     if (st == LLE_OK)
         st = exec_bound(s,
@@ -296,8 +297,8 @@ static lle_status sync_items(lle_store *s, const char *cid, const lle_journal_pl
     return st;
 }
 
-lle_status lle_journal_sync(lle_store *s, const lle_journal_campaign *c, const lle_journal_plan_item *plan,
-                            size_t n, bool restart, lle_error *err)
+lle_status lle_journal_sync(lle_store *s, const lle_journal_campaign *c, const lle_journal_plan_item *plan, size_t n,
+                            bool restart, lle_error *err)
 {
     lle_status st = begin(s, err);
 
@@ -319,8 +320,9 @@ lle_status lle_journal_reset_failed(lle_store *s, const char *campaign_id, lle_e
 
     if (st != LLE_OK)
         return st;
-    st = exec_bound(s, "UPDATE campaign_items SET failures = 0, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ',"
-                           " 'now') WHERE campaign_id = ?1 AND state = 'failed'",
+    st = exec_bound(s,
+                    "UPDATE campaign_items SET failures = 0, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ',"
+                    " 'now') WHERE campaign_id = ?1 AND state = 'failed'",
                     &campaign_id, 1, NULL, "resetting failed experiments", err);
     return commit_or_rollback(s, st, err);
 }
@@ -340,43 +342,43 @@ static lle_status update_item(lle_store *s, const char *sql, const char *cid, co
         return st;
     st = exec_bound(s, sql, v, 4, &changes, what, err);
     if (st == LLE_OK && changes == 0)
-        st = lle_fail(err, LLE_ERR_NOT_FOUND, "%s: campaign '%s': no journal row for %s cycle %d", s->path, cid,
-                      hash, cycle);
+        st = lle_fail(err, LLE_ERR_NOT_FOUND, "%s: campaign '%s': no journal row for %s cycle %d", s->path, cid, hash,
+                      cycle);
     return commit_or_rollback(s, st, err);
 }
 
 #define ITEM_WHERE " WHERE campaign_id = ?1 AND config_hash = ?2 AND cycle = CAST(?3 AS INTEGER)"
-#define NOW_SET "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+#define NOW_SET    "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 
-lle_status lle_journal_mark_running(lle_store *s, const char *campaign_id, const char *hash, int cycle,
-                                    lle_error *err)
+lle_status lle_journal_mark_running(lle_store *s, const char *campaign_id, const char *hash, int cycle, lle_error *err)
 {
-    return update_item(s, "UPDATE campaign_items SET state = 'running', attempts = attempts + 1,"
-                          " result_id = NULL, " NOW_SET ITEM_WHERE,
+    return update_item(s,
+                       "UPDATE campaign_items SET state = 'running', attempts = attempts + 1,"
+                       " result_id = NULL, " NOW_SET ITEM_WHERE,
                        campaign_id, hash, cycle, NULL, "marking an experiment running", err);
 }
 
 lle_status lle_journal_set_result_id(lle_store *s, const char *campaign_id, const char *hash, int cycle,
                                      const char *result_id, lle_error *err)
 {
-    return update_item(s, "UPDATE campaign_items SET result_id = ?4, " NOW_SET ITEM_WHERE,
-                       campaign_id, hash, cycle, result_id, "recording the result id", err);
+    return update_item(s, "UPDATE campaign_items SET result_id = ?4, " NOW_SET ITEM_WHERE, campaign_id, hash, cycle,
+                       result_id, "recording the result id", err);
 }
 
 lle_status lle_journal_mark_failed(lle_store *s, const char *campaign_id, const char *hash, int cycle,
                                    const char *error, lle_error *err)
 {
-    return update_item(s, "UPDATE campaign_items SET state = 'failed', failures = failures + 1, error = ?4,"
-                          " result_id = NULL, " NOW_SET ITEM_WHERE,
+    return update_item(s,
+                       "UPDATE campaign_items SET state = 'failed', failures = failures + 1, error = ?4,"
+                       " result_id = NULL, " NOW_SET ITEM_WHERE,
                        campaign_id, hash, cycle, error, "marking an experiment failed", err);
 }
 
-lle_status lle_journal_mark_pending(lle_store *s, const char *campaign_id, const char *hash, int cycle,
-                                    lle_error *err)
+lle_status lle_journal_mark_pending(lle_store *s, const char *campaign_id, const char *hash, int cycle, lle_error *err)
 {
-    return update_item(s, "UPDATE campaign_items SET state = 'pending', result_id = NULL, " NOW_SET ITEM_WHERE
-                          " AND state <> 'done'",
-                       campaign_id, hash, cycle, NULL, "marking an experiment pending", err);
+    return update_item(
+        s, "UPDATE campaign_items SET state = 'pending', result_id = NULL, " NOW_SET ITEM_WHERE " AND state <> 'done'",
+        campaign_id, hash, cycle, NULL, "marking an experiment pending", err);
 }
 
 lle_status lle_journal_put_done(lle_store *s, const char *campaign_id, const char *hash, int cycle,
@@ -390,12 +392,16 @@ lle_status lle_journal_put_done(lle_store *s, const char *campaign_id, const cha
     snprintf(cyc, sizeof cyc, "%d", cycle);
     if (st != LLE_OK)
         return st;
-    st = exec_bound(s, "UPDATE campaign_items SET state = 'done', experiment_id = ?4, result_id = NULL, error = NULL, "
-                       NOW_SET ITEM_WHERE " AND state <> 'done'",
-                    v, 4, &changes, "marking an experiment done", err);
+    st = exec_bound(
+        s,
+        "UPDATE campaign_items SET state = 'done', experiment_id = ?4, result_id = NULL, error = NULL, " NOW_SET
+            ITEM_WHERE " AND state <> 'done'",
+        v, 4, &changes, "marking an experiment done", err);
     if (st == LLE_OK && changes == 0)
-        st = lle_fail(err, LLE_ERR_INVALID, "%s: campaign '%s': %s cycle %d is already done or no longer planned; "
-                      "result %s not stored", s->path, campaign_id, hash, cycle, experiment_id);
+        st = lle_fail(err, LLE_ERR_INVALID,
+                      "%s: campaign '%s': %s cycle %d is already done or no longer planned; "
+                      "result %s not stored",
+                      s->path, campaign_id, hash, cycle, experiment_id);
     if (st == LLE_OK)
         st = lle_store_put_locked(s, json_doc, err);
     if (st == LLE_OK)

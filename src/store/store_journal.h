@@ -17,7 +17,7 @@
 
 #include "lle/store.h"
 
-#define LLE_JOURNAL_HASH_MAX 65
+#define LLE_JOURNAL_HASH_MAX  65
 #define LLE_JOURNAL_LABEL_MAX 256
 
 typedef enum lle_journal_state {
@@ -31,16 +31,16 @@ typedef enum lle_journal_state {
 const char *lle_journal_state_name(lle_journal_state s);
 
 typedef struct lle_journal_item {
-    char hash[LLE_JOURNAL_HASH_MAX];    /* resolved configuration hash (hex) */
-    int cycle;                          /* 1-based */
-    int seq;                            /* position in run order */
+    char hash[LLE_JOURNAL_HASH_MAX]; /* resolved configuration hash (hex) */
+    int cycle;                       /* 1-based */
+    int seq;                         /* position in run order */
     char label[LLE_JOURNAL_LABEL_MAX];
     lle_journal_state state;
-    int attempts;                       /* times it was started */
-    int failures;                       /* times it failed (crashes are not failures) */
-    char result_id[64];                 /* id of the result being saved ("" when none) */
-    char experiment_id[64];             /* the stored experiment when done ("" otherwise) */
-    char error[512];                    /* last failure ("" when none) */
+    int attempts;           /* times it was started */
+    int failures;           /* times it failed (crashes are not failures) */
+    char result_id[64];     /* id of the result being saved ("" when none) */
+    char experiment_id[64]; /* the stored experiment when done ("" otherwise) */
+    char error[512];        /* last failure ("" when none) */
 } lle_journal_item;
 
 /* What the journal records about a campaign (for lle_journal_sync). */
@@ -60,20 +60,20 @@ typedef struct lle_journal_plan_item {
 
 /* Every journal row of `campaign_id`, in seq order; *exists false (and *n 0)
  * when the campaign has no journal. */
-lle_status lle_journal_read(lle_store *s, const char *campaign_id, lle_journal_item **items, size_t *n,
-                            bool *exists, lle_error *err);
+lle_status lle_journal_read(lle_store *s, const char *campaign_id, lle_journal_item **items, size_t *n, bool *exists,
+                            lle_error *err);
 
 /* The same without opening the database for writing: a missing results.db,
  * or one older than schema version 2, is "no journal". Never creates files. */
-lle_status lle_journal_peek(const char *results_dir, const char *campaign_id, lle_journal_item **items,
-                            size_t *n, bool *exists, lle_error *err);
+lle_status lle_journal_peek(const char *results_dir, const char *campaign_id, lle_journal_item **items, size_t *n,
+                            bool *exists, lle_error *err);
 
 /* Bring the journal in line with the plan in one transaction: record the
  * campaign, insert planned items that are missing (pending), update seq and
  * label of the others, and delete rows no longer planned (their stored
  * experiments stay). `restart` first deletes every row of the campaign. */
-lle_status lle_journal_sync(lle_store *s, const lle_journal_campaign *c, const lle_journal_plan_item *plan,
-                            size_t n, bool restart, lle_error *err);
+lle_status lle_journal_sync(lle_store *s, const lle_journal_campaign *c, const lle_journal_plan_item *plan, size_t n,
+                            bool restart, lle_error *err);
 
 /* Reset the failure count of failed items (--retry-failed): they run again. */
 lle_status lle_journal_reset_failed(lle_store *s, const char *campaign_id, lle_error *err);
@@ -81,14 +81,12 @@ lle_status lle_journal_reset_failed(lle_store *s, const char *campaign_id, lle_e
 /* State changes of one item, each its own transaction. running: attempts+1,
  * result_id cleared. result: the id the result will be saved under. failed:
  * failures+1 and the error kept. pending: back to pending (interrupted). */
-lle_status lle_journal_mark_running(lle_store *s, const char *campaign_id, const char *hash, int cycle,
-                                    lle_error *err);
+lle_status lle_journal_mark_running(lle_store *s, const char *campaign_id, const char *hash, int cycle, lle_error *err);
 lle_status lle_journal_set_result_id(lle_store *s, const char *campaign_id, const char *hash, int cycle,
                                      const char *result_id, lle_error *err);
 lle_status lle_journal_mark_failed(lle_store *s, const char *campaign_id, const char *hash, int cycle,
                                    const char *error, lle_error *err);
-lle_status lle_journal_mark_pending(lle_store *s, const char *campaign_id, const char *hash, int cycle,
-                                    lle_error *err);
+lle_status lle_journal_mark_pending(lle_store *s, const char *campaign_id, const char *hash, int cycle, lle_error *err);
 
 /* Store the experiment document and mark the item done (experiment_id = the
  * document's id) in ONE transaction: after a crash either both happened or
@@ -102,8 +100,8 @@ lle_status lle_journal_put_done(lle_store *s, const char *campaign_id, const cha
  * legacy results left out) in results_dir's database, of one model file
  * (`model_path`) or of all (NULL): (input + output) tokens, busy seconds and
  * their number. Read-only; all zero when there is no database. */
-lle_status lle_store_peek_throughput(const char *results_dir, const char *model_path, double *tokens,
-                                     double *busy_s, long long *n, lle_error *err);
+lle_status lle_store_peek_throughput(const char *results_dir, const char *model_path, double *tokens, double *busy_s,
+                                     long long *n, lle_error *err);
 
 /* Put every document in one transaction (all or none). */
 lle_status lle_store_put_all(lle_store *s, const char *const *docs, size_t n, lle_error *err);

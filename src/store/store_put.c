@@ -16,11 +16,11 @@
 #include "store/store_internal.h"
 
 typedef enum col_kind {
-    COL_TEXT,    /* JSON string */
-    COL_INT,     /* JSON number with an integral value that fits int64 */
-    COL_REAL,    /* JSON number */
-    COL_OBJECT,  /* JSON object, stored as compact JSON text */
-    COL_NUMBERS  /* JSON array of numbers, stored as compact JSON text */
+    COL_TEXT,   /* JSON string */
+    COL_INT,    /* JSON number with an integral value that fits int64 */
+    COL_REAL,   /* JSON number */
+    COL_OBJECT, /* JSON object, stored as compact JSON text */
+    COL_NUMBERS /* JSON array of numbers, stored as compact JSON text */
 } col_kind;
 
 /* A column filled from the document: JSON path from the object it is read
@@ -33,8 +33,10 @@ typedef struct col_spec {
     const char *alt[4];
 } col_spec;
 
+/* clang-format off */
 #define LAT(name, stat) {#name "_" #stat "_s", COL_REAL, {"metrics", #name "_s", #stat}, {NULL}}
 #define LAT4(name) LAT(name, mean), LAT(name, p50), LAT(name, p90), LAT(name, p99)
+/* clang-format on */
 
 static const col_spec EXPERIMENT_COLS[] = {
     {"id", COL_TEXT, {"id"}, {NULL}},
@@ -59,7 +61,10 @@ static const col_spec EXPERIMENT_COLS[] = {
     {"decode_tokens_per_s", COL_REAL, {"metrics", "decode_tokens_per_s"}, {NULL}},
     {"total_tokens_per_s", COL_REAL, {"metrics", "total_tokens_per_s"}, {NULL}},
     {"requests_per_s", COL_REAL, {"metrics", "requests_per_s"}, {NULL}},
-    LAT4(ttft), LAT4(tpot), LAT4(itl), LAT4(e2e),
+    LAT4(ttft),
+    LAT4(tpot),
+    LAT4(itl),
+    LAT4(e2e),
     {"peak_rss_bytes", COL_INT, {"metrics", "peak_rss_bytes"}, {NULL}},
     {"model_bytes", COL_INT, {"metrics", "model_bytes"}, {NULL}},
     {"kv_cache_bytes", COL_INT, {"metrics", "kv_cache_bytes"}, {NULL}},
@@ -86,26 +91,31 @@ static const col_spec REQUEST_COLS[] = {
 };
 
 #define N_EXPERIMENT_COLS (sizeof EXPERIMENT_COLS / sizeof EXPERIMENT_COLS[0])
-#define N_REQUEST_COLS (sizeof REQUEST_COLS / sizeof REQUEST_COLS[0])
+#define N_REQUEST_COLS    (sizeof REQUEST_COLS / sizeof REQUEST_COLS[0])
 
 /* Requests: experiment_id, idx and tpot_s come first, then REQUEST_COLS. */
 #define REQUEST_FIXED_COLS "experiment_id, idx, tpot_s"
-#define REQUEST_N_FIXED 3
+#define REQUEST_N_FIXED    3
 
 /* Where a failing field sits, for messages: "experiment 'X'" [", request 2"]. */
 typedef struct put_ctx {
     lle_store *s;
     const char *id;
-    long request;   /* -1 for the experiments row */
+    long request; /* -1 for the experiments row */
 } put_ctx;
 
 static const char *json_type_name(const cJSON *n)
 {
-    if (cJSON_IsString(n)) return "a string";
-    if (cJSON_IsNumber(n)) return "a number";
-    if (cJSON_IsBool(n)) return "a boolean";
-    if (cJSON_IsArray(n)) return "an array";
-    if (cJSON_IsObject(n)) return "an object";
+    if (cJSON_IsString(n))
+        return "a string";
+    if (cJSON_IsNumber(n))
+        return "a number";
+    if (cJSON_IsBool(n))
+        return "a boolean";
+    if (cJSON_IsArray(n))
+        return "an array";
+    if (cJSON_IsObject(n))
+        return "an object";
     return "something else";
 }
 
@@ -130,8 +140,8 @@ static lle_status field_fail(const put_ctx *c, const char *const *path, const ch
 
 /* Follow `path` from `obj`: *found is NULL when a step is absent or null;
  * FORMAT when a step before the last is present but not an object. */
-static lle_status lookup(const put_ctx *c, const cJSON *obj, const char *const *path,
-                         const cJSON **found, lle_error *err)
+static lle_status lookup(const put_ctx *c, const cJSON *obj, const char *const *path, const cJSON **found,
+                         lle_error *err)
 {
     const cJSON *n = obj;
     lle_status ret = LLE_OK;
@@ -155,7 +165,7 @@ static lle_status lookup(const put_ctx *c, const cJSON *obj, const char *const *
 
 static bool integral_int64(double v, sqlite3_int64 *out)
 {
-    bool ok = v >= -9223372036854775808.0 && v < 9223372036854775808.0;   /* false for NaN */
+    bool ok = v >= -9223372036854775808.0 && v < 9223372036854775808.0; /* false for NaN */
 
     if (ok) {
         *out = (sqlite3_int64)v;
@@ -169,7 +179,8 @@ static bool all_numbers(const cJSON *arr)
     const cJSON *e = NULL;
     bool ok = true;
 
-    cJSON_ArrayForEach(e, arr) {
+    cJSON_ArrayForEach(e, arr)
+    {
         ok = ok && cJSON_IsNumber(e);
     }
     return ok;
@@ -179,11 +190,16 @@ static bool all_numbers(const cJSON *arr)
 static bool kind_matches(col_kind kind, const cJSON *n, sqlite3_int64 *i64)
 {
     switch (kind) {
-    case COL_TEXT: return cJSON_IsString(n);
-    case COL_INT: return cJSON_IsNumber(n) && integral_int64(n->valuedouble, i64);
-    case COL_REAL: return cJSON_IsNumber(n);
-    case COL_OBJECT: return cJSON_IsObject(n);
-    case COL_NUMBERS: return cJSON_IsArray(n) && all_numbers(n);
+    case COL_TEXT:
+        return cJSON_IsString(n);
+    case COL_INT:
+        return cJSON_IsNumber(n) && integral_int64(n->valuedouble, i64);
+    case COL_REAL:
+        return cJSON_IsNumber(n);
+    case COL_OBJECT:
+        return cJSON_IsObject(n);
+    case COL_NUMBERS:
+        return cJSON_IsArray(n) && all_numbers(n);
     }
     return false;
 }
@@ -204,11 +220,10 @@ static lle_status bind_json(const put_ctx *c, sqlite3_stmt *st, int idx, const c
 }
 
 /* Check `n` against the column's kind and bind it (NULL -> SQL NULL). */
-static lle_status bind_value(const put_ctx *c, sqlite3_stmt *st, int idx, const col_spec *col,
-                             const cJSON *n, lle_error *err)
+static lle_status bind_value(const put_ctx *c, sqlite3_stmt *st, int idx, const col_spec *col, const cJSON *n,
+                             lle_error *err)
 {
-    static const char *const expected[] = {"a string", "an integer", "a number", "an object",
-                                           "an array of numbers"};
+    static const char *const expected[] = {"a string", "an integer", "a number", "an object", "an array of numbers"};
     sqlite3_int64 i64 = 0;
     lle_status ret = LLE_OK;
     int rc = SQLITE_OK;
@@ -235,8 +250,8 @@ static lle_status bind_value(const put_ctx *c, sqlite3_stmt *st, int idx, const 
 }
 
 /* Bind every column of `cols` from `obj`, starting at parameter `first`. */
-static lle_status bind_columns(const put_ctx *c, sqlite3_stmt *st, int first, const col_spec *cols,
-                               size_t n_cols, const cJSON *obj, lle_error *err)
+static lle_status bind_columns(const put_ctx *c, sqlite3_stmt *st, int first, const col_spec *cols, size_t n_cols,
+                               const cJSON *obj, lle_error *err)
 {
     lle_status ret = LLE_OK;
 
@@ -252,8 +267,8 @@ static lle_status bind_columns(const put_ctx *c, sqlite3_stmt *st, int first, co
 }
 
 /* "INSERT INTO table(fixed, cols...) VALUES(?, ...)" from constant names only. */
-static lle_status insert_sql(const char *table, const char *fixed, int n_fixed, const col_spec *cols,
-                             size_t n_cols, char *buf, size_t size, lle_error *err)
+static lle_status insert_sql(const char *table, const char *fixed, int n_fixed, const col_spec *cols, size_t n_cols,
+                             char *buf, size_t size, lle_error *err)
 {
     size_t used = (size_t)snprintf(buf, size, "INSERT INTO %s(%s", table, fixed);
 
@@ -294,13 +309,12 @@ cleanup:
     return ret;
 }
 
-static lle_status insert_experiment(const put_ctx *c, const cJSON *root, const char *json_doc,
-                                    lle_error *err)
+static lle_status insert_experiment(const put_ctx *c, const cJSON *root, const char *json_doc, lle_error *err)
 {
     char sql[4096];
     sqlite3_stmt *st = NULL;
-    lle_status ret = insert_sql("experiments", "document_json", 1, EXPERIMENT_COLS, N_EXPERIMENT_COLS,
-                                sql, sizeof sql, err);
+    lle_status ret =
+        insert_sql("experiments", "document_json", 1, EXPERIMENT_COLS, N_EXPERIMENT_COLS, sql, sizeof sql, err);
     int rc;
 
     if (ret == LLE_OK)
@@ -375,16 +389,17 @@ static lle_status insert_requests(put_ctx *c, const cJSON *root, lle_error *err)
     if (reqs == NULL || cJSON_IsNull(reqs))
         goto cleanup;
     if (!cJSON_IsArray(reqs)) {
-        ret = lle_fail(err, LLE_ERR_FORMAT, "%s: experiment '%s': requests: expected an array, got %s",
-                       c->s->path, c->id, json_type_name(reqs));
+        ret = lle_fail(err, LLE_ERR_FORMAT, "%s: experiment '%s': requests: expected an array, got %s", c->s->path,
+                       c->id, json_type_name(reqs));
         goto cleanup;
     }
-    ret = insert_sql("requests", REQUEST_FIXED_COLS, REQUEST_N_FIXED, REQUEST_COLS, N_REQUEST_COLS, sql,
-                     sizeof sql, err);
+    ret =
+        insert_sql("requests", REQUEST_FIXED_COLS, REQUEST_N_FIXED, REQUEST_COLS, N_REQUEST_COLS, sql, sizeof sql, err);
     if (ret == LLE_OK)
         ret = lle_store_prepare(c->s, sql, &st, "inserting requests", err);
     c->request = 0;
-    cJSON_ArrayForEach(q, reqs) {
+    cJSON_ArrayForEach(q, reqs)
+    {
         if (ret != LLE_OK)
             break;
         ret = insert_one_request(c, st, q, err);
@@ -398,12 +413,12 @@ cleanup:
 
 /* Parse and check the parts every document must have: an object with a
  * non-empty string "id". */
-static lle_status parse_document(const lle_store *s, const char *json_doc, cJSON **root_out,
-                                 const char **id_out, lle_error *err)
+static lle_status parse_document(const lle_store *s, const char *json_doc, cJSON **root_out, const char **id_out,
+                                 lle_error *err)
 {
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithOpts(json_doc, &end, 1);
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "id");   /* NULL-safe */
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "id"); /* NULL-safe */
     lle_status ret = LLE_OK;
 
     *root_out = root;
@@ -411,11 +426,10 @@ static lle_status parse_document(const lle_store *s, const char *json_doc, cJSON
         ret = lle_fail(err, LLE_ERR_FORMAT, "%s: document is not valid JSON (error near byte %zu)", s->path,
                        end != NULL && end >= json_doc ? (size_t)(end - json_doc) : (size_t)0);
     else if (!cJSON_IsObject(root))
-        ret = lle_fail(err, LLE_ERR_FORMAT, "%s: document is %s, expected a JSON object", s->path,
-                       json_type_name(root));
+        ret =
+            lle_fail(err, LLE_ERR_FORMAT, "%s: document is %s, expected a JSON object", s->path, json_type_name(root));
     else if (!cJSON_IsString(id) || id->valuestring[0] == '\0')
-        ret = lle_fail(err, LLE_ERR_FORMAT, "%s: document has no experiment id (a non-empty string \"id\")",
-                       s->path);
+        ret = lle_fail(err, LLE_ERR_FORMAT, "%s: document has no experiment id (a non-empty string \"id\")", s->path);
     else
         *id_out = id->valuestring;
     return ret;

@@ -34,8 +34,8 @@ static lle_status bind_step(lle_store *s, sqlite3_stmt *st, const char *id, cons
 static lle_status experiment_exists(lle_store *s, const char *id, lle_error *err)
 {
     sqlite3_stmt *st = NULL;
-    lle_status ret = lle_store_prepare(s, "SELECT 1 FROM experiments WHERE id = ?1", &st,
-                                       "looking up the experiment", err);
+    lle_status ret =
+        lle_store_prepare(s, "SELECT 1 FROM experiments WHERE id = ?1", &st, "looking up the experiment", err);
     int rc;
 
     if (ret != LLE_OK)
@@ -44,8 +44,10 @@ static lle_status experiment_exists(lle_store *s, const char *id, lle_error *err
     if (rc == SQLITE_OK)
         rc = sqlite3_step(st);
     if (rc == SQLITE_DONE)
-        ret = lle_fail(err, LLE_ERR_NOT_FOUND, "%s: experiment '%s' is not stored; store it before its "
-                       "timeseries", s->path, id);
+        ret = lle_fail(err, LLE_ERR_NOT_FOUND,
+                       "%s: experiment '%s' is not stored; store it before its "
+                       "timeseries",
+                       s->path, id);
     else if (rc != SQLITE_ROW)
         ret = lle_store_sql_fail(s, rc, "looking up the experiment", err);
 cleanup:
@@ -76,8 +78,10 @@ static lle_status insert_rows(lle_store *s, const char *id, lle_ts_next_fn next,
 {
     sqlite3_stmt *st = NULL;
     lle_ts_row row;
-    lle_status ret = lle_store_prepare(s, "INSERT INTO timeseries(experiment_id, t_s, source, metric, value) "
-                                          "VALUES(?1, ?2, ?3, ?4, ?5)", &st, "inserting timeseries rows", err);
+    lle_status ret = lle_store_prepare(s,
+                                       "INSERT INTO timeseries(experiment_id, t_s, source, metric, value) "
+                                       "VALUES(?1, ?2, ?3, ?4, ?5)",
+                                       &st, "inserting timeseries rows", err);
 
     while (ret == LLE_OK && next(user, &row))
         ret = bind_step(s, st, id, &row, err);

@@ -12,9 +12,9 @@
 #include "lle/store.h"
 
 typedef struct lle_ts_row {
-    double t_s;          /* seconds from the start of the measured window */
-    const char *source;  /* "rapl:package-0", "nvml:0", "sys:cpu", ... */
-    const char *metric;  /* a name ending in its unit: "power_w", "gpu_util_pct" */
+    double t_s;         /* seconds from the start of the measured window */
+    const char *source; /* "rapl:package-0", "nvml:0", "sys:cpu", ... */
+    const char *metric; /* a name ending in its unit: "power_w", "gpu_util_pct" */
     double value;
 } lle_ts_row;
 

@@ -10,8 +10,12 @@
 
 #define RESOLUTION_UJ 15.259f
 
-typedef struct { uint32_t gfx_activity, umc_activity, mm_activity, reserved[13]; } fake_engine_usage;
-typedef struct { uint32_t vram_total, vram_used, reserved[2]; } fake_vram_usage;
+typedef struct {
+    uint32_t gfx_activity, umc_activity, mm_activity, reserved[13];
+} fake_engine_usage;
+typedef struct {
+    uint32_t vram_total, vram_used, reserved[2];
+} fake_vram_usage;
 
 static fake_trace g_trace;
 static int g_init;

@@ -13,9 +13,15 @@
 enum { OK = 0, ERR_UNINIT = 1, ERR_INVALID = 2, ERR_NOT_SUPPORTED = 3, ERR_GPU_LOST = 15 };
 #define ENERGY_OFFSET_MJ 123456789ULL
 
-typedef struct { unsigned long long total, free, used; } fake_memory;
-typedef struct { unsigned int gpu, memory; } fake_util;
-typedef struct { int index; } fake_dev;
+typedef struct {
+    unsigned long long total, free, used;
+} fake_memory;
+typedef struct {
+    unsigned int gpu, memory;
+} fake_util;
+typedef struct {
+    int index;
+} fake_dev;
 
 static fake_trace g_trace;
 static int g_init;
@@ -50,11 +56,16 @@ int nvmlShutdown(void)
 const char *nvmlErrorString(int rc)
 {
     switch (rc) {
-    case OK: return "Success";
-    case ERR_UNINIT: return "Uninitialized";
-    case ERR_NOT_SUPPORTED: return "Not Supported";
-    case ERR_GPU_LOST: return "GPU is lost";
-    default: return "Unknown Error";
+    case OK:
+        return "Success";
+    case ERR_UNINIT:
+        return "Uninitialized";
+    case ERR_NOT_SUPPORTED:
+        return "Not Supported";
+    case ERR_GPU_LOST:
+        return "GPU is lost";
+    default:
+        return "Unknown Error";
     }
 }
 

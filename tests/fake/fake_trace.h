@@ -22,7 +22,7 @@
 #include <string.h>
 #include <time.h>
 
-#define FT_MAX_GPUS 8
+#define FT_MAX_GPUS   8
 #define FT_MAX_POINTS 256
 
 typedef struct fake_trace {

@@ -47,7 +47,7 @@ static void act(conn *c, double t, int kind, size_t len)
             die("realloc");
     }
     if (c->n_acts > 0 && t < c->acts[c->n_acts - 1].t)
-        t = c->acts[c->n_acts - 1].t;  /* keep the schedule monotonic */
+        t = c->acts[c->n_acts - 1].t; /* keep the schedule monotonic */
     c->acts[c->n_acts++] = (action){t, kind, len};
 }
 
@@ -69,7 +69,7 @@ static void emit(conn *c, const spec *s, double t, const char *bytes, size_t n)
 static void emit_event(conn *c, const spec *s, double t, const char *json)
 {
     char head[32];
-    size_t n = strlen(json) + 8;           /* "data: " + json + "\n\n" */
+    size_t n = strlen(json) + 8; /* "data: " + json + "\n\n" */
     char *buf = malloc(n + 64);
     int h = snprintf(head, sizeof head, "%zx\r\n", n);
     size_t len = 0;
@@ -86,8 +86,8 @@ static void emit_event(conn *c, const spec *s, double t, const char *json)
 static void emit_http(conn *c, const spec *s, double t, int status, const char *ctype, const char *body)
 {
     char head[512];
-    int n = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n\r\n",
-                     status, status < 300 ? "OK" : "Error", ctype, strlen(body));
+    int n = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n\r\n", status,
+                     status < 300 ? "OK" : "Error", ctype, strlen(body));
 
     emit(c, s, t, head, (size_t)n);
     emit(c, s, t, body, strlen(body));
@@ -97,16 +97,19 @@ static void emit_http(conn *c, const spec *s, double t, int status, const char *
 static void chunk_json(char *buf, size_t size, bool chat, const char *text, const char *finish, bool role)
 {
     if (chat && role)
-        snprintf(buf, size, "{\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":null},"
+        snprintf(buf, size,
+                 "{\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":null},"
                  "\"finish_reason\":null}],\"object\":\"chat.completion.chunk\"}");
     else if (chat)
-        snprintf(buf, size, "{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"%s\"},\"finish_reason\":%s%s%s}],"
-                 "\"object\":\"chat.completion.chunk\"}", text, finish ? "\"" : "", finish ? finish : "null",
-                 finish ? "\"" : "");
+        snprintf(buf, size,
+                 "{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"%s\"},\"finish_reason\":%s%s%s}],"
+                 "\"object\":\"chat.completion.chunk\"}",
+                 text, finish ? "\"" : "", finish ? finish : "null", finish ? "\"" : "");
     else
-        snprintf(buf, size, "{\"choices\":[{\"index\":0,\"text\":\"%s\",\"finish_reason\":%s%s%s}],"
-                 "\"object\":\"text_completion\"}", text, finish ? "\"" : "", finish ? finish : "null",
-                 finish ? "\"" : "");
+        snprintf(buf, size,
+                 "{\"choices\":[{\"index\":0,\"text\":\"%s\",\"finish_reason\":%s%s%s}],"
+                 "\"object\":\"text_completion\"}",
+                 text, finish ? "\"" : "", finish ? finish : "null", finish ? "\"" : "");
 }
 
 static void chunk_text(char *buf, size_t size, int first, int k)
@@ -129,7 +132,7 @@ static bool stream_fault(conn *c, const spec *s, int j, double t)
         act(c, t, A_CUT, 0);
         return true;
     }
-    return j == s->stall_after;      /* a stall: nothing more is ever scheduled */
+    return j == s->stall_after; /* a stall: nothing more is ever scheduled */
 }
 
 static void script_stream(conn *c, const spec *s, bool chat, int n_tok, int prompt_tokens, bool usage)
@@ -172,8 +175,10 @@ static void script_stream(conn *c, const spec *s, bool chat, int n_tok, int prom
         emit_event(c, s, t, json);
     }
     if (usage) {
-        snprintf(json, sizeof json, "{\"choices\":[],\"usage\":{\"prompt_tokens\":%d,\"completion_tokens\":%d,"
-                 "\"total_tokens\":%d}}", prompt_tokens, n_tok, prompt_tokens + n_tok);
+        snprintf(json, sizeof json,
+                 "{\"choices\":[],\"usage\":{\"prompt_tokens\":%d,\"completion_tokens\":%d,"
+                 "\"total_tokens\":%d}}",
+                 prompt_tokens, n_tok, prompt_tokens + n_tok);
         emit_event(c, s, t, json);
     }
     if (!s->no_done)
@@ -189,12 +194,15 @@ static void script_whole(conn *c, const spec *s, bool chat, int n_tok, int promp
 
     chunk_text(text, sizeof text, 0, n_tok);
     if (chat)
-        snprintf(body, sizeof body, "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":"
+        snprintf(body, sizeof body,
+                 "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":"
                  "\"%s\"},\"finish_reason\":\"length\"}],\"usage\":{\"prompt_tokens\":%d,\"completion_tokens\":%d}}",
                  text, prompt_tokens, n_tok);
     else
-        snprintf(body, sizeof body, "{\"choices\":[{\"index\":0,\"text\":\"%s\",\"finish_reason\":\"length\"}],"
-                 "\"usage\":{\"prompt_tokens\":%d,\"completion_tokens\":%d}}", text, prompt_tokens, n_tok);
+        snprintf(body, sizeof body,
+                 "{\"choices\":[{\"index\":0,\"text\":\"%s\",\"finish_reason\":\"length\"}],"
+                 "\"usage\":{\"prompt_tokens\":%d,\"completion_tokens\":%d}}",
+                 text, prompt_tokens, n_tok);
     emit_http(c, s, t, 200, "application/json", body);
 }
 
@@ -215,15 +223,33 @@ static void spec_defaults(spec *s)
 
 static void spec_set(spec *s, const char *k, const char *v)
 {
-    struct { const char *name; int *i; double *d; } F[] = {
-        {"tokens", &s->tokens, NULL}, {"per_chunk", &s->per_chunk, NULL}, {"split", &s->split, NULL},
-        {"role", &s->role, NULL}, {"empty_every", &s->empty_every, NULL}, {"usage", &s->usage, NULL},
-        {"status", &s->status, NULL}, {"echo_auth", &s->echo_auth, NULL}, {"reset_after", &s->reset_after, NULL},
-        {"cut_after", &s->cut_after, NULL}, {"stall_after", &s->stall_after, NULL}, {"silent", &s->silent, NULL},
-        {"malformed_at", &s->malformed_at, NULL}, {"error_at", &s->error_at, NULL}, {"no_done", &s->no_done, NULL},
-        {"prompt_tokens", &s->prompt_tokens, NULL}, {"gpus", &s->gpus, NULL}, {"ttft_ms", NULL, &s->ttft_ms},
-        {"itl_ms", NULL, &s->itl_ms}, {"split_gap_ms", NULL, &s->split_gap_ms},
-        {"trickle_ms", NULL, &s->trickle_ms}, {"energy_step_mj", NULL, &s->energy_step_mj},
+    struct {
+        const char *name;
+        int *i;
+        double *d;
+    } F[] = {
+        {"tokens", &s->tokens, NULL},
+        {"per_chunk", &s->per_chunk, NULL},
+        {"split", &s->split, NULL},
+        {"role", &s->role, NULL},
+        {"empty_every", &s->empty_every, NULL},
+        {"usage", &s->usage, NULL},
+        {"status", &s->status, NULL},
+        {"echo_auth", &s->echo_auth, NULL},
+        {"reset_after", &s->reset_after, NULL},
+        {"cut_after", &s->cut_after, NULL},
+        {"stall_after", &s->stall_after, NULL},
+        {"silent", &s->silent, NULL},
+        {"malformed_at", &s->malformed_at, NULL},
+        {"error_at", &s->error_at, NULL},
+        {"no_done", &s->no_done, NULL},
+        {"prompt_tokens", &s->prompt_tokens, NULL},
+        {"gpus", &s->gpus, NULL},
+        {"ttft_ms", NULL, &s->ttft_ms},
+        {"itl_ms", NULL, &s->itl_ms},
+        {"split_gap_ms", NULL, &s->split_gap_ms},
+        {"trickle_ms", NULL, &s->trickle_ms},
+        {"energy_step_mj", NULL, &s->energy_step_mj},
     };
 
     if (strcmp(k, "auth") == 0)
@@ -280,22 +306,28 @@ static void script_metrics(conn *c, const spec *s)
     size_t o = 0;
     long k = g_scrapes++;
 
-    o += (size_t)snprintf(body + o, sizeof body - o, "# HELP DCGM_FI_DEV_POWER_USAGE Power draw (in W).\n"
+    o += (size_t)snprintf(body + o, sizeof body - o,
+                          "# HELP DCGM_FI_DEV_POWER_USAGE Power draw (in W).\n"
                           "# TYPE DCGM_FI_DEV_POWER_USAGE gauge\n");
     for (int g = 0; g < s->gpus && g < 16; g++)
-        o += (size_t)snprintf(body + o, sizeof body - o, "DCGM_FI_DEV_POWER_USAGE{gpu=\"%d\",UUID=\"GPU-test-%d\"} 123.5\n",
-                              g, g);
+        o += (size_t)snprintf(body + o, sizeof body - o,
+                              "DCGM_FI_DEV_POWER_USAGE{gpu=\"%d\",UUID=\"GPU-test-%d\"} 123.5\n", g, g);
     if (strcmp(s->metrics, "absent") != 0)
-        o += (size_t)snprintf(body + o, sizeof body - o, "# HELP DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION Total energy "
+        o += (size_t)snprintf(body + o, sizeof body - o,
+                              "# HELP DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION Total energy "
                               "consumption since boot (in mJ).\n# TYPE DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION counter\n");
     for (int g = 0; g < s->gpus && g < 16 && strcmp(s->metrics, "absent") != 0; g++) {
         double v = 1e9 + g * 1e6 + (strcmp(s->metrics, "reset") == 0 ? -(double)k : (double)k) * s->energy_step_mj;
         if (strcmp(s->metrics, "bad") == 0)
-            o += (size_t)snprintf(body + o, sizeof body - o, "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION{gpu=\"%d\" %.0f\n", g, v);
+            o += (size_t)snprintf(body + o, sizeof body - o, "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION{gpu=\"%d\" %.0f\n",
+                                  g, v);
         else
-            o += (size_t)snprintf(body + o, sizeof body - o, "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION{gpu=\"%d\",UUID="
-                                  "\"GPU-test-%d\",device=\"nvidia%d\",modelName=\"Test \\\"GPU\\\"\",Hostname=\"fault\"}"
-                                  " %.0f\n", g, g, g, v);
+            o += (size_t)snprintf(
+                body + o, sizeof body - o,
+                "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION{gpu=\"%d\",UUID="
+                "\"GPU-test-%d\",device=\"nvidia%d\",modelName=\"Test \\\"GPU\\\"\",Hostname=\"fault\"}"
+                " %.0f\n",
+                g, g, g, v);
     }
     emit_http(c, s, 0.0, 200, "text/plain; version=0.0.4", body);
 }
@@ -310,34 +342,52 @@ void script_request(conn *c, const char *path, const char *body, const char *aut
     char msg[1024];
 
     parse_path(path, &s, &rest);
-    if (strcmp(rest, "/health") == 0)
-        { emit_http(c, &s, 0.0, 200, "application/json", "{\"status\":\"ok\"}"); return; }
-    if (strcmp(rest, "/metrics") == 0)
-        { script_metrics(c, &s); return; }
+    if (strcmp(rest, "/health") == 0) {
+        emit_http(c, &s, 0.0, 200, "application/json", "{\"status\":\"ok\"}");
+        return;
+    }
+    if (strcmp(rest, "/metrics") == 0) {
+        script_metrics(c, &s);
+        return;
+    }
     chat = strcmp(rest, "/v1/chat/completions") == 0;
-    if (!chat && strcmp(rest, "/v1/completions") != 0)
-        { emit_http(c, &s, 0.0, 404, "application/json", "{\"error\":{\"message\":\"no such path\"}}"); return; }
+    if (!chat && strcmp(rest, "/v1/completions") != 0) {
+        emit_http(c, &s, 0.0, 404, "application/json", "{\"error\":{\"message\":\"no such path\"}}");
+        return;
+    }
     if (s.silent)
         return;
     if (s.echo_auth || (s.auth_required && auth[0] == '\0')) {
         snprintf(msg, sizeof msg, "{\"error\":{\"message\":\"invalid credentials: %.900s\"}}", auth);
-        { emit_http(c, &s, 0.0, 401, "application/json", msg); return; }
+        {
+            emit_http(c, &s, 0.0, 401, "application/json", msg);
+            return;
+        }
     }
     if (s.status != 0) {
         snprintf(msg, sizeof msg, "{\"error\":{\"message\":\"scripted failure %d\",\"code\":%d}}", s.status, s.status);
-        { emit_http(c, &s, 0.0, s.status, "application/json", msg); return; }
+        {
+            emit_http(c, &s, 0.0, s.status, "application/json", msg);
+            return;
+        }
     }
     req = cJSON_Parse(body);
     if (!cJSON_IsObject(req)) {
         cJSON_Delete(req);
-        { emit_http(c, &s, 0.0, 400, "application/json", "{\"error\":{\"message\":\"body is not JSON\"}}"); return; }
+        {
+            emit_http(c, &s, 0.0, 400, "application/json", "{\"error\":{\"message\":\"body is not JSON\"}}");
+            return;
+        }
     }
     stream = cJSON_IsTrue(cJSON_GetObjectItem(req, "stream"));
-    c->seed = cJSON_IsNumber(cJSON_GetObjectItem(req, "seed")) ? (long)cJSON_GetObjectItem(req, "seed")->valuedouble : -1;
-    max_tokens = cJSON_IsNumber(cJSON_GetObjectItem(req, "max_tokens")) ? cJSON_GetObjectItem(req, "max_tokens")->valueint : 16;
+    c->seed =
+        cJSON_IsNumber(cJSON_GetObjectItem(req, "seed")) ? (long)cJSON_GetObjectItem(req, "seed")->valuedouble : -1;
+    max_tokens =
+        cJSON_IsNumber(cJSON_GetObjectItem(req, "max_tokens")) ? cJSON_GetObjectItem(req, "max_tokens")->valueint : 16;
     n_tok = s.tokens >= 0 ? s.tokens : max_tokens;
-    usage = s.usage >= 0 ? s.usage == 1
-          : cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(req, "stream_options"), "include_usage"));
+    usage = s.usage >= 0
+                ? s.usage == 1
+                : cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(req, "stream_options"), "include_usage"));
     if (chat) {
         cJSON *m = cJSON_GetArrayItem(cJSON_GetObjectItem(req, "messages"), 0);
         ptoks = count_words(cJSON_GetStringValue(cJSON_GetObjectItem(m, "content"))) + 1;
@@ -350,7 +400,7 @@ void script_request(conn *c, const char *path, const char *body, const char *aut
     else
         script_whole(c, &s, chat, n_tok, ptoks);
     cJSON_Delete(req);
-    if (s.trickle_ms > 0) {         /* slow-loris: the headers, then the body one byte at a time */
+    if (s.trickle_ms > 0) { /* slow-loris: the headers, then the body one byte at a time */
         char *he = memmem(c->out, c->out_len, "\r\n\r\n", 4);
         size_t head = he != NULL ? (size_t)(he - c->out) + 4 : 0, total = c->out_len;
         c->n_acts = 0;
@@ -360,4 +410,3 @@ void script_request(conn *c, const char *path, const char *body, const char *aut
         act(c, (double)(total - head + 1) * s.trickle_ms / 1000.0, A_END, 0);
     }
 }
-

@@ -210,7 +210,7 @@ static bool run_actions(conn *c, double now)
         if (!flush(c))
             return false;
         if (c->written < c->released)
-            return true;             /* the terminal action waits for the socket to drain */
+            return true; /* the terminal action waits for the socket to drain */
         c->next_act++;
         if (a.kind == A_RESET) {
             reset_conn(c);
@@ -220,7 +220,7 @@ static bool run_actions(conn *c, double now)
             conn_free(c);
             return false;
         }
-        c->busy = false;             /* A_END: ready for the next request on this connection */
+        c->busy = false; /* A_END: ready for the next request on this connection */
         c->out_len = c->released = c->written = c->first_end = 0;
         c->n_acts = c->next_act = 0;
         return handle_input(c, now);
@@ -258,7 +258,7 @@ static bool handle_input(conn *c, double now)
     char *body;
 
     if (!c->busy && c->in_len > 0 && (c->in[0] < 'A' || c->in[0] > 'Z')) {
-        conn_free(c);                /* not HTTP (a TLS hello, say): hang up */
+        conn_free(c); /* not HTTP (a TLS hello, say): hang up */
         return false;
     }
     if (c->busy || (end = memmem(c->in, c->in_len, "\r\n\r\n", 4)) == NULL)
@@ -405,7 +405,8 @@ static void serve(int lfd, double deadline)
             int fd = evs[i].data.fd;
             uint64_t ticks;
             if (fd == g_tfd) {
-                while (read(g_tfd, &ticks, sizeof ticks) > 0) {}
+                while (read(g_tfd, &ticks, sizeof ticks) > 0) {
+                }
             } else if (fd == lfd) {
                 on_accept(lfd);
             } else if (g_conns[fd] != NULL && (evs[i].events & (EPOLLHUP | EPOLLERR))) {

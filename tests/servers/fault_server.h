@@ -13,7 +13,7 @@
 #include <stdio.h>
 
 #define MAX_FDS 65536
-#define IN_MAX (1 << 20)
+#define IN_MAX  (1 << 20)
 
 enum { A_DATA, A_RESET, A_CUT, A_END };
 
@@ -35,16 +35,16 @@ typedef struct conn {
     int fd;
     char *in;
     size_t in_len;
-    char *out;                 /* the whole scripted response */
+    char *out; /* the whole scripted response */
     size_t out_len, out_cap;
     action *acts;
     int n_acts, cap_acts, next_act;
     size_t released, written;
     bool busy, want_out;
     double t0;
-    size_t first_end;          /* end offset of the first content chunk (0: none) */
-    unsigned long gen;         /* matches its live entry in the timer heap */
-    long seed;                 /* the request's "seed", for the log */
+    size_t first_end;  /* end offset of the first content chunk (0: none) */
+    unsigned long gen; /* matches its live entry in the timer heap */
+    long seed;         /* the request's "seed", for the log */
 } conn;
 
 extern FILE *g_log;

@@ -83,7 +83,7 @@ static void test_normalize(void **state)
     lle_run_config_init(&a);
     a.preset = "tiny";
     b = a;
-    b.decoding_preset = "standard";          /* = temperature 1, top_k 50, top_p 0.95 */
+    b.decoding_preset = "standard"; /* = temperature 1, top_k 50, top_p 0.95 */
     a.temperature = 1.0f;
     a.top_k = 50;
     a.top_p = 0.95f;
@@ -93,9 +93,9 @@ static void test_normalize(void **state)
     lle_run_config_init(&a);
     a.preset = "tiny";
     b = a;
-    b.delay_s = 3.0;                          /* no effect without constant traffic */
-    b.adaptive_max_batch = 7;                 /* no effect without adaptive batching */
-    b.preset_type = "q4_k_m";                 /* the runner's default made explicit */
+    b.delay_s = 3.0;          /* no effect without constant traffic */
+    b.adaptive_max_batch = 7; /* no effect without adaptive batching */
+    b.preset_type = "q4_k_m"; /* the runner's default made explicit */
     hash_of(&a, ha);
     hash_of(&b, hb);
     assert_string_equal(ha, hb);
@@ -113,20 +113,19 @@ static void test_canonical_json_omits_defaults(void **state)
     lle_run_config_init(&c);
     c.preset = "tiny";
     c.batch_size = 4;
-    c.cache_dir = "/somewhere";               /* where, not what: not part of the identity */
+    c.cache_dir = "/somewhere"; /* where, not what: not part of the identity */
     assert_int_equal(cmp_normalize(&c, &n, NULL), LLE_OK);
     json = cmp_config_json(&n);
     assert_string_equal(json, "{\"preset\":\"tiny\",\"batch_size\":4}");
     free(json);
 }
 
-static const char GRID[] =
-    "name: g\nsuite: grid\nexperiment:\n  model: {model_path: MODEL}\n"
-    "  workload: {prompts: 2, max_input_tokens: 8, max_output_tokens: 4}\n"
-    "grid:\n  batch_size: [1, 2]\n  temperature: [0, 0.7]\n  top_k: [0, 40]\n"
-    "exclude:\n  - {temperature: 0, top_k: 40}\n"
-    "include:\n  - {batch_size: 8}\n  - {batch_size: 1}\n"
-    "cycles: 3\n";
+static const char GRID[] = "name: g\nsuite: grid\nexperiment:\n  model: {model_path: MODEL}\n"
+                           "  workload: {prompts: 2, max_input_tokens: 8, max_output_tokens: 4}\n"
+                           "grid:\n  batch_size: [1, 2]\n  temperature: [0, 0.7]\n  top_k: [0, 40]\n"
+                           "exclude:\n  - {temperature: 0, top_k: 40}\n"
+                           "include:\n  - {batch_size: 8}\n  - {batch_size: 1}\n"
+                           "cycles: 3\n";
 
 static void test_grid_exclude_include_dedup(void **state)
 {
@@ -166,14 +165,14 @@ static void test_orders(void **state)
     inter = plan_of(c, &o);
     n = seq->n_experiments;
     for (size_t i = 0; i < seq->n_items; i++) {
-        assert_int_equal(seq->items[i].experiment, i % n);          /* cycle-major, plan order */
+        assert_int_equal(seq->items[i].experiment, i % n); /* cycle-major, plan order */
         assert_int_equal(seq->items[i].cycle, (int)(i / n) + 1);
-        assert_int_equal(inter->items[i].experiment, i / 3);        /* experiment-major */
+        assert_int_equal(inter->items[i].experiment, i / 3); /* experiment-major */
         assert_int_equal(inter->items[i].cycle, (int)(i % 3) + 1);
         assert_int_equal(shuf->items[i].experiment, shuf2->items[i].experiment); /* seeded */
         assert_int_equal(shuf->items[i].cycle, (int)(i / n) + 1);
     }
-    for (int cyc = 0; cyc < 3; cyc++) {        /* each cycle a permutation */
+    for (int cyc = 0; cyc < 3; cyc++) { /* each cycle a permutation */
         unsigned seen = 0;
         for (size_t i = 0; i < n; i++)
             seen |= 1u << shuf->items[(size_t)cyc * n + i].experiment;
@@ -225,7 +224,7 @@ static void test_scenarios_builtin(void **state)
     assert_string_equal(p->experiments[0].run.preset_type, "f16");
     assert_int_equal(p->experiments[0].run.batch_size, 256);
     assert_string_equal(p->experiments[12].label, "scenarios[0] R7 (built-in R7_anti_platonic_ideal)");
-    r2 = &p->experiments[13].run;                               /* built-in R2, batch from the entry */
+    r2 = &p->experiments[13].run; /* built-in R2, batch from the entry */
     assert_int_equal(r2->batch_size, 1);
     assert_true(r2->top_p > 0.89f && r2->top_p < 0.91f);
     assert_string_equal(r2->traffic, "uniform");
@@ -274,7 +273,7 @@ static void test_overrides_and_validation(void **state)
     o.overrides = v;
     o.n_overrides = 2;
     p = plan_of(c, &o);
-    assert_int_equal(p->n_experiments, 3);       /* batch_size forced: the two grid batch sizes collapse */
+    assert_int_equal(p->n_experiments, 3); /* batch_size forced: the two grid batch sizes collapse */
     for (size_t i = 0; i < p->n_experiments; i++) {
         assert_int_equal(p->experiments[i].run.n_threads, 2);
         assert_int_equal(p->experiments[i].run.batch_size, 4);
@@ -304,7 +303,7 @@ static void test_campaign_id(void **state)
     (void)state;
     lle_campaign_opts_init(&o);
     p = plan_of(c, &o);
-    assert_string_equal(p->id, "test");        /* the file name without extension */
+    assert_string_equal(p->id, "test"); /* the file name without extension */
     lle_campaign_plan_free(p);
     o.campaign_id = "mine";
     p = plan_of(c, &o);
@@ -346,7 +345,7 @@ static void test_cooldown_temperature(void **state)
     assert_true(last == 58.0);
     s = (script){hot, 1, 0};
     assert_int_equal(cmp_cooldown_temperature(&src, 60.0, 0.0, NULL, NULL, NULL, &reached, &last, NULL), LLE_OK);
-    assert_false(reached);                      /* timeout 0: one reading, then give up */
+    assert_false(reached); /* timeout 0: one reading, then give up */
     assert_true(last == 90.0);
 }
 

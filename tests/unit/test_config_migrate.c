@@ -84,19 +84,27 @@ static bool is_set(const migrated *m, const char *field)
 
 static void test_every_legacy_file(void **state)
 {
-    static const char *const files[] = {
-        "base_config.json", "scenarios/A1_Max_Throughput_Exploit.json", "scenarios/A2_Precision_Minimalist.json",
-        "scenarios/A3_Quantisation_Gaming.json", "scenarios/A4_Latency_Ignorance_Exploit.json",
-        "scenarios/A5_Parallel_Overdrive.json", "scenarios/R1_Standard_Production_Config.json",
-        "scenarios/R2_Low_Latency_Chatbot_Deployment.json", "scenarios/R3_Balanced_Enterprise_Service.json",
-        "scenarios/R4_High_Load_Cloud_API_Deployment.json", "scenarios/R5_Real_Time_Mobile_Inference.json",
-        "scenarios/R6_Medium_Scale_Language_Model_Serving.json", "head_b21d2e8/base_config.json",
-        "head_b21d2e8/scenarios/A1_ideal.json", "head_b21d2e8/scenarios/R1_small_batch_single_gpu_low_latency.json",
-        "head_b21d2e8/scenarios/R2_DualGPU_TopP_low_latency.json",
-        "head_b21d2e8/scenarios/R3_Standard_SingleGPU_Greedy_4bit.json",
-        "head_b21d2e8/scenarios/R4_Standard_DualGPU_TopP_4bit.json",
-        "head_b21d2e8/scenarios/R5_Tail_SingleGPU_Greedy.json", "head_b21d2e8/scenarios/R6_Tail_DualGPU_TopP.json",
-        NULL};
+    static const char *const files[] = {"base_config.json",
+                                        "scenarios/A1_Max_Throughput_Exploit.json",
+                                        "scenarios/A2_Precision_Minimalist.json",
+                                        "scenarios/A3_Quantisation_Gaming.json",
+                                        "scenarios/A4_Latency_Ignorance_Exploit.json",
+                                        "scenarios/A5_Parallel_Overdrive.json",
+                                        "scenarios/R1_Standard_Production_Config.json",
+                                        "scenarios/R2_Low_Latency_Chatbot_Deployment.json",
+                                        "scenarios/R3_Balanced_Enterprise_Service.json",
+                                        "scenarios/R4_High_Load_Cloud_API_Deployment.json",
+                                        "scenarios/R5_Real_Time_Mobile_Inference.json",
+                                        "scenarios/R6_Medium_Scale_Language_Model_Serving.json",
+                                        "head_b21d2e8/base_config.json",
+                                        "head_b21d2e8/scenarios/A1_ideal.json",
+                                        "head_b21d2e8/scenarios/R1_small_batch_single_gpu_low_latency.json",
+                                        "head_b21d2e8/scenarios/R2_DualGPU_TopP_low_latency.json",
+                                        "head_b21d2e8/scenarios/R3_Standard_SingleGPU_Greedy_4bit.json",
+                                        "head_b21d2e8/scenarios/R4_Standard_DualGPU_TopP_4bit.json",
+                                        "head_b21d2e8/scenarios/R5_Tail_SingleGPU_Greedy.json",
+                                        "head_b21d2e8/scenarios/R6_Tail_DualGPU_TopP.json",
+                                        NULL};
 
     (void)state;
     for (size_t i = 0; files[i] != NULL; i++) {
@@ -178,7 +186,7 @@ static void test_head_configs(void **state)
     assert_true(r3.run->temperature == 0.0f);
     assert_int_equal(r3.run->batch_size, 8);
     assert_int_equal(r3.run->n_prompts, 128);
-    assert_false(is_set(&r3, "ignore_eos"));  /* min_output_tokens == max_output_tokens: exact lengths */
+    assert_false(is_set(&r3, "ignore_eos")); /* min_output_tokens == max_output_tokens: exact lengths */
     assert_string_equal(r3.run->traffic, "uniform");
     assert_null(item(&r3, "decoder_config.decoding_mode", LLE_MIGRATE_INVALID));
     assert_non_null(item(&r3, "quantization_config.cached_flops_for_quantised_models", LLE_MIGRATE_UNMAPPED));
@@ -244,7 +252,8 @@ static void test_synthetic_cases(void **state)
                                   " \"decoder_temperature\": 0.7,"
                                   " \"quantisation\": {\"quantization\": false, \"load_in_4bit\": true},"
                                   " \"latency_simulation\": {\"simulate\": true, \"delay_min\": 2, \"delay_max\": 1}}",
-                                  NULL, &yaml, &rep, &err), LLE_OK);
+                                  NULL, &yaml, &rep, &err),
+                     LLE_OK);
     assert_int_equal(lle_config_load_string(yaml, strlen(yaml), "m.yaml", ".", &c, &err), LLE_OK);
     assert_string_equal(lle_config_campaign(c)->experiment.run.preset, "llama-3.2-1b");
     assert_string_equal(lle_config_campaign(c)->experiment.run.preset_type, "f16");

@@ -43,7 +43,10 @@ static int teardown_tmp(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
-static int near(double a, double b) { return fabs(a - b) <= 1e-9 * fmax(1.0, fabs(b)); }
+static int near(double a, double b)
+{
+    return fabs(a - b) <= 1e-9 * fmax(1.0, fabs(b));
+}
 
 /* The "tiny" preset's shape: 2 layers, 256 wide, 4 heads, 2 KV heads of 64. */
 static lle_model_info tiny_info(void)
@@ -68,12 +71,12 @@ static void test_kv_cell_bytes(void **state)
 
     (void)state;
     /* d_kv = 2 x 64 = 128 values per layer for K and for V */
-    assert_int_equal(lle_kv_cell_bytes(&m, "f16", "f16", &err), 2 * (128 * 2 + 128 * 2));   /* 1024 */
-    assert_int_equal(lle_kv_cell_bytes(&m, NULL, NULL, &err), 1024);                       /* default f16 */
-    assert_int_equal(lle_kv_cell_bytes(&m, "q8_0", "q8_0", &err), 2 * (4 * 34 + 4 * 34));  /* 544 */
-    assert_int_equal(lle_kv_cell_bytes(&m, "q4_0", "q4_0", &err), 2 * (4 * 18 + 4 * 18));  /* 288 */
-    assert_int_equal(lle_kv_cell_bytes(&m, "f16", "q8_0", &err), 2 * (256 + 136));         /* 784 */
-    assert_int_equal(lle_kv_cell_bytes(&m, "f32", "f32", &err), 2 * (512 + 512));           /* 2048 */
+    assert_int_equal(lle_kv_cell_bytes(&m, "f16", "f16", &err), 2 * (128 * 2 + 128 * 2)); /* 1024 */
+    assert_int_equal(lle_kv_cell_bytes(&m, NULL, NULL, &err), 1024);                      /* default f16 */
+    assert_int_equal(lle_kv_cell_bytes(&m, "q8_0", "q8_0", &err), 2 * (4 * 34 + 4 * 34)); /* 544 */
+    assert_int_equal(lle_kv_cell_bytes(&m, "q4_0", "q4_0", &err), 2 * (4 * 18 + 4 * 18)); /* 288 */
+    assert_int_equal(lle_kv_cell_bytes(&m, "f16", "q8_0", &err), 2 * (256 + 136));        /* 784 */
+    assert_int_equal(lle_kv_cell_bytes(&m, "f32", "f32", &err), 2 * (512 + 512));         /* 2048 */
     assert_int_equal(lle_kv_cell_bytes(&m, "q9_9", "f16", &err), 0);
     assert_int_equal(err.code, LLE_ERR_INVALID);
     assert_non_null(strstr(err.msg, "q9_9"));
@@ -96,7 +99,7 @@ static void test_decode_step_bytes_untied(void **state)
     b = lle_decode_step_bytes(&t, 5000, 0);                  /* more tokens than rows: every row, once */
     assert_int_equal(b.weights, 1000000);
     assert_int_equal(b.kv_read, 0);
-    b = lle_decode_step_bytes(&t, -3, -1);                   /* nonsense counts read nothing extra */
+    b = lle_decode_step_bytes(&t, -3, -1); /* nonsense counts read nothing extra */
     assert_int_equal(b.weights, 1000000 - 320000);
     assert_int_equal(b.kv_written, 0);
 }
@@ -139,7 +142,7 @@ static void test_traffic_from_fixture(void **state)
     assert_int_equal(lle_model_inspect(path, m, &err), LLE_OK);
     assert_int_equal(lle_model_traffic_init(m, "q8_0", "f16", &t, &err), LLE_OK);
     assert_int_equal(t.tensor_bytes, m->tensor_bytes);
-    assert_true(t.embd_is_output);                                   /* the tiny preset ties embeddings */
+    assert_true(t.embd_is_output); /* the tiny preset ties embeddings */
     assert_int_equal(t.kv_cell_bytes, 2 * (136 + 256));
     assert_true(t.token_embd_row_bytes > 0);
     assert_int_equal(t.token_embd_bytes, (uint64_t)m->n_vocab * t.token_embd_row_bytes);
@@ -264,10 +267,10 @@ static void test_peaks_user_and_none(void **state)
     assert_string_equal(p.bandwidth_source, "user");
     u = lle_mbu(4e9, 1.0, NULL, &p);
     assert_true(u.known && near(u.value, 0.5));
-    u = lle_mbu(4e9, 1.0, &moe, &p);          /* mixture of experts: not counted */
+    u = lle_mbu(4e9, 1.0, &moe, &p); /* mixture of experts: not counted */
     assert_false(u.known);
     assert_non_null(strstr(u.why, "experts"));
-    u = lle_mbu(4e9, 0.0, NULL, &p);          /* no time: unknown, not infinite */
+    u = lle_mbu(4e9, 0.0, NULL, &p); /* no time: unknown, not infinite */
     assert_false(u.known);
     assert_int_equal(lle_peaks_resolve(NULL, NULL, &m, &p, &err), LLE_OK);
     assert_string_equal(p.flops_source, "none");
@@ -365,7 +368,7 @@ static void test_cache_miss(void **state)
     fill_calibration(c);
     assert_int_equal(lle_calibration_save(c, g_tmp, path, sizeof path, &err), LLE_OK);
     other = c->key;
-    other.n_threads = 3;                                   /* another thread count: another key */
+    other.n_threads = 3; /* another thread count: another key */
     assert_int_equal(lle_calibration_load(&other, g_tmp, back, NULL, 0, &err), LLE_ERR_NOT_FOUND);
     other = c->key;
     lle_strlcpy(other.llama_release, "v9.9.9", sizeof other.llama_release);
@@ -459,15 +462,15 @@ static void test_workload_sizes(void **state)
 
     (void)state;
     lle_calib_workload_init(&w, false, 300 * MIB, 0);
-    assert_int_equal(w.decode_bytes, 600 * MIB);      /* 2 x LLC */
-    assert_int_equal(w.stream_bytes, 1024 * MIB);     /* 4 x LLC, capped by the 1 GiB default cap */
+    assert_int_equal(w.decode_bytes, 600 * MIB);  /* 2 x LLC */
+    assert_int_equal(w.stream_bytes, 1024 * MIB); /* 4 x LLC, capped by the 1 GiB default cap */
     lle_calib_workload_init(&w, false, 300 * MIB, 16384 * MIB);
-    assert_int_equal(w.stream_bytes, 1200 * MIB);     /* 4 x LLC */
+    assert_int_equal(w.stream_bytes, 1200 * MIB); /* 4 x LLC */
     lle_calib_workload_init(&w, false, 8 * MIB, 16384 * MIB);
-    assert_int_equal(w.decode_bytes, 256 * MIB);      /* floor */
+    assert_int_equal(w.decode_bytes, 256 * MIB); /* floor */
     assert_int_equal(w.stream_bytes, 256 * MIB);
     lle_calib_workload_init(&w, false, 300 * MIB, 512 * MIB);
-    assert_int_equal(w.decode_bytes, 128 * MIB);      /* a quarter of the available memory */
+    assert_int_equal(w.decode_bytes, 128 * MIB); /* a quarter of the available memory */
     assert_int_equal(w.stream_bytes, 128 * MIB);
     assert_int_equal(w.prefill_m * w.prefill_k, 2048 * 2048);
     lle_calib_workload_init(&w, true, 300 * MIB, 0);
@@ -489,7 +492,10 @@ static void test_measure_of(void **state)
     assert_true(m.best == 0.0);
 }
 
-static int positive(double v) { return isfinite(v) && v > 0.0; }
+static int positive(double v)
+{
+    return isfinite(v) && v > 0.0;
+}
 
 static void test_quick_calibration(void **state)
 {

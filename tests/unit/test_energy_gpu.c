@@ -155,7 +155,7 @@ static void test_nvml_counter_and_power_agree(void **state)
     near(find(ew, "nvml:0")->energy_j, 1000.0, 1e-3);
     assert_false(find(ew, "nvml:0")->low_confidence);
     k = chan(m, "nvml:0");
-    near(m->ch[k].e_pow, m->ch[k].ctr.acc_j, 5e-3);   /* power integral vs energy counter */
+    near(m->ch[k].e_pow, m->ch[k].ctr.acc_j, 5e-3); /* power integral vs energy counter */
     near(find(ew, "nvml:0")->peak_power_w, 300.0, 1e-3);
     /* 0.3 s: shorter than a few counter updates -> power integral, flagged */
     assert_true(find(es, "nvml:0")->low_confidence);
@@ -223,11 +223,11 @@ static void test_cuda_visible_devices(void **state)
     assert_true(probe_has("nvml:1", true) && !probe_has("nvml:0", true));
     setenv("CUDA_VISIBLE_DEVICES", "GPU-fake-0000", 1);
     assert_true(probe_has("nvml:0", true) && !probe_has("nvml:1", true));
-    setenv("CUDA_VISIBLE_DEVICES", "MIG-GPU-fake-0001/1/0", 1);   /* a MIG instance: its GPU */
+    setenv("CUDA_VISIBLE_DEVICES", "MIG-GPU-fake-0001/1/0", 1); /* a MIG instance: its GPU */
     assert_true(probe_has("nvml:1", true) && !probe_has("nvml:0", true));
     setenv("CUDA_VISIBLE_DEVICES", "", 1);
     assert_true(probe_has("nvml", false));
-    setenv("CUDA_VISIBLE_DEVICES", "0,7,1", 1);   /* CUDA stops at the first invalid entry */
+    setenv("CUDA_VISIBLE_DEVICES", "0,7,1", 1); /* CUDA stops at the first invalid entry */
     assert_true(probe_has("nvml:0", true) && !probe_has("nvml:1", true));
     unsetenv("CUDA_VISIBLE_DEVICES");
 }

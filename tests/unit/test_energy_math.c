@@ -54,9 +54,9 @@ static void test_counter_one_wrap(void **state)
     double want;
 
     (void)state;
-    lle_ctr_init(&c, 1000000000ULL, 1e-6, 2000.0);   /* wraps after 1000 J */
-    lle_ctr_feed(&c, 999000000ULL, 0.0);                /* 999 J */
-    lle_ctr_feed(&c, 5000000ULL, 0.1);                  /* 6 J later, past the wrap */
+    lle_ctr_init(&c, 1000000000ULL, 1e-6, 2000.0); /* wraps after 1000 J */
+    lle_ctr_feed(&c, 999000000ULL, 0.0);           /* 999 J */
+    lle_ctr_feed(&c, 5000000ULL, 0.1);             /* 6 J later, past the wrap */
     want = 6.0;
     near(c.acc_j, want, 1e-3);
     assert_int_equal(c.wraps, 1);
@@ -78,7 +78,7 @@ static void test_counter_many_wraps(void **state)
 static void test_counter_varying_power_wraps(void **state)
 {
     lle_ctr c;
-    uint64_t modulus = 500000000ULL;   /* 500 J */
+    uint64_t modulus = 500000000ULL; /* 500 J */
     double e = 0.0, want = 0.0;
 
     (void)state;
@@ -100,10 +100,10 @@ static void test_counter_backwards_flagged(void **state)
 
     (void)state;
     lle_ctr_init(&c, 1000000000ULL, 1e-6, 2000.0);
-    lle_ctr_feed(&c, 500000000ULL, 0.0);   /* 500 J */
-    lle_ctr_feed(&c, 510000000ULL, 0.1);   /* +10 J */
-    lle_ctr_feed(&c, 100000000ULL, 0.2);   /* back to 100 J: a wrap would mean 590 J in 0.1 s */
-    lle_ctr_feed(&c, 105000000ULL, 0.3);   /* +5 J from the new base */
+    lle_ctr_feed(&c, 500000000ULL, 0.0); /* 500 J */
+    lle_ctr_feed(&c, 510000000ULL, 0.1); /* +10 J */
+    lle_ctr_feed(&c, 100000000ULL, 0.2); /* back to 100 J: a wrap would mean 590 J in 0.1 s */
+    lle_ctr_feed(&c, 105000000ULL, 0.3); /* +5 J from the new base */
     near(c.acc_j, 15.0, 1e-9);
     assert_int_equal(c.anomalies, 1);
     assert_int_equal(c.wraps, 0);
@@ -115,7 +115,7 @@ static void test_counter_backwards_without_modulus(void **state)
     lle_ctr c;
 
     (void)state;
-    lle_ctr_init(&c, 0, 1e-3, 0.0);   /* NVML: 64-bit mJ, never wraps */
+    lle_ctr_init(&c, 0, 1e-3, 0.0); /* NVML: 64-bit mJ, never wraps */
     lle_ctr_feed(&c, 1000, 0.0);
     lle_ctr_feed(&c, 900, 1.0);
     lle_ctr_feed(&c, 1900, 2.0);
@@ -128,7 +128,7 @@ static void test_counter_gap_flagged(void **state)
     lle_ctr c;
 
     (void)state;
-    lle_ctr_init(&c, 1000000000ULL, 1e-6, 2000.0);   /* 1000 J at 2 kW: a wrap every 0.5 s at most */
+    lle_ctr_init(&c, 1000000000ULL, 1e-6, 2000.0); /* 1000 J at 2 kW: a wrap every 0.5 s at most */
     lle_ctr_feed(&c, 0, 0.0);
     lle_ctr_feed(&c, 100000000ULL, 2.0);
     assert_int_equal(c.gaps, 1);
@@ -142,7 +142,7 @@ static void test_trapezoid_and_net(void **state)
     assert_true(lle_trapezoid_j(100.0, 3.0, 300.0, 1.0) == 0.0);
     near(lle_net_energy_j(100.0, 20.0, 3.0), 40.0, 1e-12);
     near(lle_net_energy_j(100.0, NAN, 3.0), 100.0, 1e-12);
-    near(lle_net_energy_j(10.0, 20.0, 3.0), -50.0, 1e-12);   /* below idle: reported, not clamped */
+    near(lle_net_energy_j(10.0, 20.0, 3.0), -50.0, 1e-12); /* below idle: reported, not clamped */
 }
 
 static void test_carbon(void **state)
@@ -158,7 +158,7 @@ static void test_carbon(void **state)
     assert_true(c.intensity_g_per_kwh == 475.0 && c.pue == 1.0);
     assert_string_equal(c.region, "world");
     c.pue = 1.5;
-    near(lle_carbon_grams(3.6e6, &c), 712.5, 1e-12);   /* 1 kWh x 475 x 1.5 */
+    near(lle_carbon_grams(3.6e6, &c), 712.5, 1e-12); /* 1 kWh x 475 x 1.5 */
     assert_int_equal(lle_carbon_resolve("100", 1.2, &c, &err), LLE_OK);
     near(lle_carbon_grams(7.2e6, &c), 240.0, 1e-12);
     assert_int_equal(lle_carbon_resolve("FRA", 1.0, &c, &err), LLE_OK);
@@ -182,15 +182,15 @@ static void test_tdp_lookup(void **state)
 
     (void)state;
     snprintf(path, sizeof path, "%s/data/codecarbon/cpu_power.csv", getenv("LLE_SRC"));
-    assert_int_equal(lle_tdp_lookup(path, "Intel(R) Xeon(R) Gold 6230 CPU @ 2.10GHz", &tdp, matched, sizeof matched,
-                                    &err), LLE_OK);
+    assert_int_equal(
+        lle_tdp_lookup(path, "Intel(R) Xeon(R) Gold 6230 CPU @ 2.10GHz", &tdp, matched, sizeof matched, &err), LLE_OK);
     assert_true(tdp == 125.0);
     assert_string_equal(matched, "Intel Xeon Gold 6230");
     assert_int_equal(lle_tdp_lookup(path, "AMD EPYC 7763 64-Core Processor", &tdp, matched, sizeof matched, &err),
                      LLE_OK);
     assert_true(tdp == 280.0);
-    assert_int_equal(lle_tdp_lookup(path, "AMD Ryzen 9 5950X 16-Core Processor", &tdp, matched, sizeof matched,
-                                    &err), LLE_OK);
+    assert_int_equal(lle_tdp_lookup(path, "AMD Ryzen 9 5950X 16-Core Processor", &tdp, matched, sizeof matched, &err),
+                     LLE_OK);
     assert_true(tdp == 105.0);
     /* a virtual machine's generic name matches nothing rather than a wrong Xeon */
     assert_int_equal(lle_tdp_lookup(path, "Intel(R) Xeon(R) Processor", &tdp, matched, sizeof matched, &err),

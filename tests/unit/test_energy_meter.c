@@ -110,7 +110,7 @@ static void test_estimates_labelled(void **state)
     assert_non_null(strstr(find(wo, "estimate:ram")->how, "3 W per 8 GB"));
     assert_true(wo->measured_j == 0.0 && wo->estimated_j > 0.0);
     assert_true(wo->duration_s >= wi->duration_s && wi->duration_s > 0.0);
-    assert_true(wo->estimated_j >= wi->estimated_j);   /* estimated powers are never negative */
+    assert_true(wo->estimated_j >= wi->estimated_j); /* estimated powers are never negative */
     assert_true(find(wo, "estimate:ram")->peak_power_w >= find(wo, "estimate:ram")->avg_power_w);
     n = lle_meter_unavailable(m, info, 16);
     assert_true(n >= 4);
@@ -120,7 +120,7 @@ static void test_estimates_labelled(void **state)
     assert_true(st.samples >= 2 && st.n_sources == 2 && st.interval_s == 0.01);
     lle_energy_window_free(wo);
     lle_energy_window_free(wi);
-    lle_meter_stop(m);   /* the sampler stops; windows still work from edge reads */
+    lle_meter_stop(m); /* the sampler stops; windows still work from edge reads */
     lle_meter_get_stats(m, &st);
     assert_int_equal(lle_meter_begin(m, "after", &outer, &err), LLE_OK);
     sleep_s(0.05);
@@ -155,7 +155,7 @@ static void test_bad_options(void **state)
     lle_meter_opts_init(&o);
     o.estimate_fallback = false;
     o.interval_s = 0.0;
-    assert_int_equal(lle_meter_open(&o, &m, &err), LLE_OK);   /* nothing to read is not an error */
+    assert_int_equal(lle_meter_open(&o, &m, &err), LLE_OK); /* nothing to read is not an error */
     lle_meter_close(m);
 }
 
@@ -239,8 +239,8 @@ static void baseline_run(const char *cache, double ttl, const char *want_origin)
     sleep_s(0.05);
     assert_int_equal(lle_meter_end(m, w, &ew, &err), LLE_OK);
     check_net(ew);
-    assert_true(fabs(ew->net_estimated_j - (find(ew, "estimate:cpu")->net_energy_j +
-                                            find(ew, "estimate:ram")->net_energy_j)) < 1e-9);
+    assert_true(fabs(ew->net_estimated_j -
+                     (find(ew, "estimate:cpu")->net_energy_j + find(ew, "estimate:ram")->net_energy_j)) < 1e-9);
     /* RAM is modelled as constant: its idle power is its power, so net is 0 */
     assert_true(fabs(find(ew, "estimate:ram")->net_energy_j) < 1e-6);
     lle_energy_window_free(ew);
@@ -261,7 +261,7 @@ static void test_idle_baseline_and_cache(void **state)
     baseline_run(cache, 3600.0, "measured");
     assert_int_equal(access(cache, R_OK), 0);
     baseline_run(cache, 3600.0, "cache");
-    baseline_run(cache, 0.0, "measured");   /* stale: measured again */
+    baseline_run(cache, 0.0, "measured"); /* stale: measured again */
     m = open_meter(0.0);
     lle_baseline_opts_init(&bo);
     bo.seconds = 0.0;
@@ -276,7 +276,7 @@ static void test_idle_baseline_and_cache(void **state)
     write_text(cache, "{not json");
     bo.stop = NULL;
     bo.seconds = 0.1;
-    assert_int_equal(lle_meter_idle_baseline(m, &bo, &err), LLE_OK);   /* a broken cache is rewritten */
+    assert_int_equal(lle_meter_idle_baseline(m, &bo, &err), LLE_OK); /* a broken cache is rewritten */
     lle_meter_close(m);
 }
 
@@ -395,7 +395,8 @@ static void test_devices_report(void **state)
 
     (void)state;
     assert_int_equal(lle_energy_report_json(arr, &err), LLE_OK);
-    cJSON_ArrayForEach(e, arr) {
+    cJSON_ArrayForEach(e, arr)
+    {
         const char *id = cJSON_GetObjectItem(e, "id")->valuestring;
         bool readable = cJSON_IsTrue(cJSON_GetObjectItem(e, "readable"));
         if (strcmp(id, "rapl") == 0 && !readable)
@@ -466,10 +467,10 @@ static void test_run_energy_phases(void **state)
     g_now = 0.0;
     lle_meter_set_clock(e.meter, test_clock, NULL);
     assert_int_equal(lle_run_energy_start(&e, &err), LLE_OK);
-    run_batch(&e, 10, 4, 2, true);    /* prefill 3 x 0.1 s, decode 2 x 0.2 s */
-    g_now += 1.0;                     /* idle between batches: in no phase */
-    run_batch(&e, 10, 10, 2, true);   /* prefill 0.1 s, decode 0.4 s */
-    run_batch(&e, 10, 10, 1, false);  /* interrupted in decode: its prefill counts, its decode is dropped */
+    run_batch(&e, 10, 4, 2, true);   /* prefill 3 x 0.1 s, decode 2 x 0.2 s */
+    g_now += 1.0;                    /* idle between batches: in no phase */
+    run_batch(&e, 10, 10, 2, true);  /* prefill 0.1 s, decode 0.4 s */
+    run_batch(&e, 10, 10, 1, false); /* interrupted in decode: its prefill counts, its decode is dropped */
     assert_int_equal(lle_run_energy_finish(&e, &err), LLE_OK);
     assert_true(fabs(e.prefill->duration_s - 0.5) < 1e-9 && e.prefill->n_parts == 3);
     assert_true(fabs(e.decode->duration_s - 0.8) < 1e-9 && e.decode->n_parts == 2);
@@ -481,12 +482,12 @@ static void test_run_energy_phases(void **state)
     assert_true(cJSON_GetObjectItem(cJSON_GetObjectItem(ph, "prefill"), "tokens")->valuedouble == 20.0);
     assert_true(cJSON_GetObjectItem(cJSON_GetObjectItem(ph, "decode"), "tokens")->valuedouble == 8.0);
     /* RAM is estimated at a constant power: energy is proportional to duration */
-    assert_true(fabs(find(e.decode, "estimate:ram")->energy_j - 1.6 * find(e.prefill, "estimate:ram")->energy_j)
-                < 1e-9);
+    assert_true(fabs(find(e.decode, "estimate:ram")->energy_j - 1.6 * find(e.prefill, "estimate:ram")->energy_j) <
+                1e-9);
     cJSON_Delete(j);
     free(text);
     {
-        lle_meter *mm = lle_run_energy_take_meter(&e);   /* e.g. handed to the result */
+        lle_meter *mm = lle_run_energy_take_meter(&e); /* e.g. handed to the result */
         assert_non_null(mm);
         assert_null(e.meter);
         lle_meter_close(mm);
@@ -497,14 +498,10 @@ static void test_run_energy_phases(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_estimates_labelled),
-        cmocka_unit_test(test_bad_options),
-        cmocka_unit_test(test_tdp_from_cpuinfo),
-        cmocka_unit_test(test_idle_baseline_and_cache),
-        cmocka_unit_test(test_section_json),
-        cmocka_unit_test(test_measure_document_and_store),
-        cmocka_unit_test(test_devices_report),
-        cmocka_unit_test(test_run_energy_phases),
+        cmocka_unit_test(test_estimates_labelled), cmocka_unit_test(test_bad_options),
+        cmocka_unit_test(test_tdp_from_cpuinfo),   cmocka_unit_test(test_idle_baseline_and_cache),
+        cmocka_unit_test(test_section_json),       cmocka_unit_test(test_measure_document_and_store),
+        cmocka_unit_test(test_devices_report),     cmocka_unit_test(test_run_energy_phases),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -161,7 +161,7 @@ static void test_zones_and_wraps(void **state)
     near(find(wo, "rapl:package-0")->peak_power_w, P_PKG, 1e-2);
     assert_true(find(wo, "rapl:package-0")->in_total && find(wo, "rapl:package-0/dram")->in_total);
     assert_false(find(wo, "rapl:package-0/core")->in_total);
-    assert_false(find(wo, "rapl:psys")->in_total);   /* covers the package: not summed twice */
+    assert_false(find(wo, "rapl:psys")->in_total); /* covers the package: not summed twice */
     assert_true(find(wo, "rapl:package-0")->method == LLE_ENERGY_MEASURED);
     near(wo->measured_j, (P_PKG + P_DRAM) * 30.0, 1e-3);
     assert_true(wo->estimated_j == 0.0);
@@ -186,7 +186,7 @@ static void test_backwards_flagged(void **state)
     assert_int_equal(lle_meter_begin(m, "w", &w, &err), LLE_OK);
     for (int i = 1; i <= 50; i++)
         step_to(m, i * 0.1);
-    write_uj("intel-rapl:0", 10.0, 1000.0);   /* was 900 + 750 = 650 (mod 1000): now 10 J */
+    write_uj("intel-rapl:0", 10.0, 1000.0); /* was 900 + 750 = 650 (mod 1000): now 10 J */
     g_now = 5.05;
     lle_meter_tick(m);
     write_uj("intel-rapl:0", 10.0 + P_PKG * 0.05, 1000.0);
@@ -196,7 +196,7 @@ static void test_backwards_flagged(void **state)
     r = find(ew, "rapl:package-0");
     assert_int_equal(r->anomalies, 1);
     assert_non_null(strstr(r->note, "backwards"));
-    near(r->energy_j, P_PKG * 5.05, 1e-3);   /* the bad interval is dropped, not absorbed as a wrap */
+    near(r->energy_j, P_PKG * 5.05, 1e-3); /* the bad interval is dropped, not absorbed as a wrap */
     lle_energy_window_free(ew);
     lle_meter_close(m);
 }
@@ -213,7 +213,7 @@ static void test_zone_disappears(void **state)
     assert_int_equal(lle_meter_begin(m, "w", &w, &err), LLE_OK);
     for (int i = 1; i <= 20; i++)
         step_to(m, i * 0.1);
-    write_file("intel-rapl:0", "energy_uj", "");   /* the zone stops answering */
+    write_file("intel-rapl:0", "energy_uj", ""); /* the zone stops answering */
     for (int i = 21; i <= 40; i++) {
         write_uj("intel-rapl:0:1", P_DRAM * i * 0.1, 1000.0);
         g_now = i * 0.1;
@@ -222,7 +222,7 @@ static void test_zone_disappears(void **state)
     assert_int_equal(lle_meter_end(m, w, &ew, &err), LLE_OK);
     assert_true(find(ew, "rapl:package-0")->partial);
     assert_non_null(strstr(find(ew, "rapl:package-0")->note, "lost"));
-    near(find(ew, "rapl:package-0")->energy_j, P_PKG * 2.0, 1e-3);   /* what was measured before */
+    near(find(ew, "rapl:package-0")->energy_j, P_PKG * 2.0, 1e-3); /* what was measured before */
     assert_false(find(ew, "rapl:package-0/dram")->partial);
     near(find(ew, "rapl:package-0/dram")->energy_j, P_DRAM * 4.0, 1e-3);
     assert_true(ew->partial);
@@ -244,7 +244,7 @@ static bool has_bad(lle_meter *m, const char *id, const char *text)
 
 static void test_stuck_counter_falls_back(void **state)
 {
-    lle_meter *m = open_meter("rapl,estimate", 0.05);   /* files never change */
+    lle_meter *m = open_meter("rapl,estimate", 0.05); /* files never change */
     lle_meter_window *w = NULL;
     lle_energy_window *ew = NULL;
     lle_error err;
@@ -348,12 +348,9 @@ static void test_timeseries_csv(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_zones_and_wraps),
-        cmocka_unit_test(test_backwards_flagged),
-        cmocka_unit_test(test_zone_disappears),
-        cmocka_unit_test(test_stuck_counter_falls_back),
-        cmocka_unit_test(test_permission_denied),
-        cmocka_unit_test(test_timeseries_csv),
+        cmocka_unit_test(test_zones_and_wraps),   cmocka_unit_test(test_backwards_flagged),
+        cmocka_unit_test(test_zone_disappears),   cmocka_unit_test(test_stuck_counter_falls_back),
+        cmocka_unit_test(test_permission_denied), cmocka_unit_test(test_timeseries_csv),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -21,19 +21,18 @@
 
 static char g_root[256];
 
-static const char CPUINFO_X86[] =
-    "processor\t: 0\n"
-    "vendor_id\t: GenuineIntel\n"
-    "cpu family\t: 6\n"
-    "model name\t: Intel(R) Xeon(R) Platinum 8480+\n"
-    "cpu MHz\t\t: 2000.000\n"
-    "flags\t\t: fpu vme sse sse2 ssse3 sse4_1 sse4_2 avx f16c fma avx2 avx512f avx512bw "
-    "avx512_vnni avx512_bf16 amx_bf16 amx_tile amx_int8 avx_vnni\n"
-    "\n"
-    "processor\t: 1\n"
-    "model name\t: Another Name That Must Not Win\n"
-    "flags\t\t: fpu\n"
-    "\n";
+static const char CPUINFO_X86[] = "processor\t: 0\n"
+                                  "vendor_id\t: GenuineIntel\n"
+                                  "cpu family\t: 6\n"
+                                  "model name\t: Intel(R) Xeon(R) Platinum 8480+\n"
+                                  "cpu MHz\t\t: 2000.000\n"
+                                  "flags\t\t: fpu vme sse sse2 ssse3 sse4_1 sse4_2 avx f16c fma avx2 avx512f avx512bw "
+                                  "avx512_vnni avx512_bf16 amx_bf16 amx_tile amx_int8 avx_vnni\n"
+                                  "\n"
+                                  "processor\t: 1\n"
+                                  "model name\t: Another Name That Must Not Win\n"
+                                  "flags\t\t: fpu\n"
+                                  "\n";
 
 static const char CPUINFO_ARM[] =
     "processor\t: 0\n"
@@ -43,15 +42,13 @@ static const char CPUINFO_ARM[] =
     "CPU implementer\t: 0x41\n"
     "\n";
 
-static const char MEMINFO[] =
-    "MemTotal:       16318412 kB\n"
-    "MemFree:         1234567 kB\n";
+static const char MEMINFO[] = "MemTotal:       16318412 kB\n"
+                              "MemFree:         1234567 kB\n";
 
-static const char OS_RELEASE[] =
-    "# a comment\n"
-    "NAME=\"Debian GNU/Linux\"\n"
-    "PRETTY_NAME=\"Debian GNU/Linux 13 (\\\"trixie\\\")\"\n"
-    "VERSION_ID=\"13\"\n";
+static const char OS_RELEASE[] = "# a comment\n"
+                                 "NAME=\"Debian GNU/Linux\"\n"
+                                 "PRETTY_NAME=\"Debian GNU/Linux 13 (\\\"trixie\\\")\"\n"
+                                 "VERSION_ID=\"13\"\n";
 
 static void write_file(const char *rel, const char *text)
 {
@@ -134,7 +131,8 @@ static void assert_flags(const cJSON *env, const char *want)
     size_t len = 0;
 
     assert_true(cJSON_IsArray(arr));
-    cJSON_ArrayForEach(f, arr) {
+    cJSON_ArrayForEach(f, arr)
+    {
         assert_true(cJSON_IsString(f));
         len += (size_t)snprintf(got + len, sizeof got - len, "%s%s", len ? "," : "", f->valuestring);
         assert_true(len < sizeof got);
@@ -174,8 +172,7 @@ static void test_fake_x86(void **state)
     assert_non_null(env);
     assert_string_equal(str_field(env, "cpu_model"), "Intel(R) Xeon(R) Platinum 8480+");
     assert_flags(env, "sse4_2,avx,avx2,fma,f16c,avx_vnni,avx512f,avx512_vnni,avx512_bf16,amx_tile,amx_int8");
-    assert_true(cJSON_GetObjectItemCaseSensitive(env, "memory_total_bytes")->valuedouble ==
-                16318412.0 * 1024.0);
+    assert_true(cJSON_GetObjectItemCaseSensitive(env, "memory_total_bytes")->valuedouble == 16318412.0 * 1024.0);
     assert_string_equal(str_field(env, "os"), "Debian GNU/Linux 13 (\"trixie\")");
     assert_common_fields(env);
     cJSON_Delete(env);
@@ -221,8 +218,10 @@ static void test_missing_files_give_nulls(void **state)
 static void test_real_machine(void **state)
 {
     static const char *const keys[] = {
-        "tool_version", "git_commit", "llama_cpp_release", "llama_cpp_origin", "cpu_model", "cpu_cores",
-        "cpu_flags", "memory_total_bytes", "os", "kernel", "machine", "hostname", "gpus",
+        "tool_version", "git_commit", "llama_cpp_release", "llama_cpp_origin",
+        "cpu_model",    "cpu_cores",  "cpu_flags",         "memory_total_bytes",
+        "os",           "kernel",     "machine",           "hostname",
+        "gpus",
     };
     char *saved_proc = strdup(getenv("LLE_PROC_ROOT")), *saved_etc = strdup(getenv("LLE_ETC_ROOT"));
     cJSON *env;

@@ -568,7 +568,7 @@ static void test_workload_and_errors(void **state)
     assert_int_equal(lle_flops_fit_workload(&fit, &w, &pre, &dec, &err), LLE_OK);
     lle_flops_fit_eval(&fit, 10, 2, 10, 0, &one); /* one chunk: both prompts */
     lle_flops_parts_add(&want_pre, &one);
-    lle_flops_fit_eval(&fit, 2, 2, 12, 0, &one);  /* two decode steps */
+    lle_flops_fit_eval(&fit, 2, 2, 12, 0, &one); /* two decode steps */
     lle_flops_parts_add(&want_dec, &one);
     lle_flops_fit_eval(&fit, 2, 2, 14, 0, &one);
     lle_flops_parts_add(&want_dec, &one);
@@ -609,7 +609,7 @@ static void test_summary_json(void **state)
     assert_non_null(o);
     assert_true(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "model"), "total")->valuedouble ==
                 (double)(s.model_prefill.total + s.model_decode.total));
-    assert_null(cJSON_GetObjectItem(o, "executed"));   /* absent, never estimated */
+    assert_null(cJSON_GetObjectItem(o, "executed")); /* absent, never estimated */
     assert_null(cJSON_GetObjectItem(o, "per_joule"));
     assert_null(cJSON_GetObjectItem(o, "calibration"));
     assert_non_null(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "per_output_token"), "model"));

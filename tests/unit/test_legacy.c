@@ -89,8 +89,8 @@ static void test_import_all(void **state)
 
     (void)state;
     assert_int_equal(lle_legacy_import(data_dir, d, false, &rep, &err), LLE_OK);
-    assert_int_equal(rep->n_imported, 110);       /* 10 raw folders + 100 distinct combined runs */
-    assert_int_equal(rep->n_duplicates, 100);     /* the combined file lists every run twice */
+    assert_int_equal(rep->n_imported, 110);   /* 10 raw folders + 100 distinct combined runs */
+    assert_int_equal(rep->n_duplicates, 100); /* the combined file lists every run twice */
     assert_int_equal(rep->n_skipped, 0);
     assert_int_equal(rep->n_stored_before, 0);
     lle_legacy_report_free(rep);
@@ -133,12 +133,20 @@ static void test_raw_generation_b(void **state)
     assert_true(fabs(at(doc, "energy.total.energy_j") - 1477.9291082910506) < 1e-6);
     assert_close(at(doc, "energy.total.measured_j"), 0.0002630168770805241 * 3.6e6);
     assert_string_equal(text_at(cJSON_GetObjectItem(doc, "energy"), "total", "method"), "mixed");
-    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(
-                            cJSON_GetObjectItem(doc, "energy"), "window"), "sources"), 0), "method")->valuestring,
-                        "measured");
-    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(
-                            cJSON_GetObjectItem(doc, "energy"), "window"), "sources"), 1), "method")->valuestring,
-                        "estimated");
+    assert_string_equal(
+        cJSON_GetObjectItem(
+            cJSON_GetArrayItem(
+                cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "energy"), "window"), "sources"), 0),
+            "method")
+            ->valuestring,
+        "measured");
+    assert_string_equal(
+        cJSON_GetObjectItem(
+            cJSON_GetArrayItem(
+                cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "energy"), "window"), "sources"), 1),
+            "method")
+            ->valuestring,
+        "estimated");
     assert_close(at(doc, "energy.carbon.g_co2e"), 0.00015639363716763214 * 1000.0);
     assert_true(fabs(at(doc, "energy.carbon.intensity_g_per_kwh") - 381.0) < 1.0);
     assert_close(at(doc, "energy.derived.output_tokens_per_j"), 0.16915561010167693);
@@ -158,25 +166,26 @@ static void test_multi_process_and_combined(void **state)
     (void)state;
     assert_int_equal(lle_legacy_import(data_dir, d, false, &rep, NULL), LLE_OK);
     lle_legacy_report_free(rep);
-    doc = get_doc(d, "legacy-thesis-0087");            /* generation A, two processes */
+    doc = get_doc(d, "legacy-thesis-0087"); /* generation A, two processes */
     assert_close(at(doc, "energy.total.energy_j"), (0.0003170348840791066 + 0.00029219396756023495) * 3.6e6);
     assert_close(at(doc, "energy.total.low_confidence"), 1);
     assert_close(at(doc, "legacy.processes.1.pid"), 1503689);
     cJSON_Delete(doc);
-    doc = get_doc(d, "legacy-thesis-0122");            /* generation C: the 7_ file is all zero */
-    assert_non_null(strstr(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "legacy"),
-                                                                   "thesis_totals"), "aggregation")->valuestring,
-                           "empty"));
+    doc = get_doc(d, "legacy-thesis-0122"); /* generation C: the 7_ file is all zero */
+    assert_non_null(strstr(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "legacy"), "thesis_totals"), "aggregation")
+            ->valuestring,
+        "empty"));
     assert_close(at(doc, "config.processes"), 2);
     cJSON_Delete(doc);
-    doc = get_doc(d, "legacy-thesis-0220");            /* combined: A1, four processes */
+    doc = get_doc(d, "legacy-thesis-0220"); /* combined: A1, four processes */
     assert_string_equal(text_at(doc, "config", "config_name"), "A1_Max_Throughput_Exploit");
     assert_string_equal(text_at(doc, "config", "quantisation"), "8-bit");
     assert_string_equal(text_at(doc, "config", "comparable_preset_type"), "q8_0");
     assert_close(at(doc, "energy.total.energy_j"), 0.007298913027402119 * 3.6e6);
     assert_close(at(doc, "legacy.thesis_totals.total_energy_j"), 0.007298913027402119 * 3.6e6);
     cJSON_Delete(doc);
-    doc = get_doc(d, "legacy-thesis-0228");            /* R2: simulated latency inside the timed window */
+    doc = get_doc(d, "legacy-thesis-0228"); /* R2: simulated latency inside the timed window */
     assert_string_equal(text_at(doc, "config", "traffic"), "uniform");
     assert_close(at(doc, "config.delay_max_s"), 0.05);
     assert_true(isnan(at(doc, "metrics.output_tokens_per_s")));

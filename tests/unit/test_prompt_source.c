@@ -92,8 +92,7 @@ static void test_sharegpt_array(void **state)
     assert_int_equal(s.n, 10);
     assert_int_equal(s.n_skipped, 0);
     assert_string_equal(s.texts[0], "How to stop automatic updates from the WSUS Server to a target machine");
-    assert_string_equal(s.texts[9],
-                        "i get \"undefined undefined\" at the respons placeholder on the html page");
+    assert_string_equal(s.texts[9], "i get \"undefined undefined\" at the respons placeholder on the html page");
     lle_prompt_set_free(&s);
 
     load_ok("sharegpt_head.json", NULL, &s); /* NULL = auto */
@@ -136,12 +135,9 @@ static void test_jsonl_edge_cases(void **state)
 static void test_broken_files(void **state)
 {
     (void)state;
-    assert_load_fails("broken_json_line3.jsonl", "jsonl", LLE_ERR_FORMAT,
-                      "%s:3: invalid JSON (near column 13)");
-    assert_load_fails("missing_prompt_line2.jsonl", "jsonl", LLE_ERR_FORMAT,
-                      "%s:2: no \"prompt\" (or \"text\") field");
-    assert_load_fails("nonstring_prompt_line4.jsonl", "auto", LLE_ERR_FORMAT,
-                      "%s:4: \"prompt\" is not a string");
+    assert_load_fails("broken_json_line3.jsonl", "jsonl", LLE_ERR_FORMAT, "%s:3: invalid JSON (near column 13)");
+    assert_load_fails("missing_prompt_line2.jsonl", "jsonl", LLE_ERR_FORMAT, "%s:2: no \"prompt\" (or \"text\") field");
+    assert_load_fails("nonstring_prompt_line4.jsonl", "auto", LLE_ERR_FORMAT, "%s:4: \"prompt\" is not a string");
     assert_load_fails("not_object_line2.jsonl", "jsonl", LLE_ERR_FORMAT, "%s:2: not a JSON object");
     assert_load_fails("empty.jsonl", "jsonl", LLE_ERR_FORMAT, "no prompts in %s");
     assert_load_fails("empty.jsonl", "auto", LLE_ERR_FORMAT, "no prompts in %s");

@@ -37,22 +37,20 @@ static int collect(void *user, const char *type, const char *data, size_t len)
     return 0;
 }
 
-static const char STREAM[] =
-    ": keep-alive comment\r\n"
-    "data: {\"a\":1}\r\n\r\n"
-    "event: update\n"
-    "data:first line\n"
-    "data: second line\n"
-    "id: 7\n"
-    "\n"
-    "data: cr only\r\r"
-    "retry: 10\n"
-    "data\n\n"
-    "data: [DONE]\n\n"
-    "data: incomplete at the end";
+static const char STREAM[] = ": keep-alive comment\r\n"
+                             "data: {\"a\":1}\r\n\r\n"
+                             "event: update\n"
+                             "data:first line\n"
+                             "data: second line\n"
+                             "id: 7\n"
+                             "\n"
+                             "data: cr only\r\r"
+                             "retry: 10\n"
+                             "data\n\n"
+                             "data: [DONE]\n\n"
+                             "data: incomplete at the end";
 
-static const char EXPECTED[] =
-    "[|{\"a\":1}][update|first line\nsecond line][|cr only][|][|[DONE]]";
+static const char EXPECTED[] = "[|{\"a\":1}][update|first line\nsecond line][|cr only][|][|[DONE]]";
 
 static void test_sse_whole(void **state)
 {
@@ -64,7 +62,7 @@ static void test_sse_whole(void **state)
     assert_int_equal(lle_sse_feed(&p, STREAM, strlen(STREAM), collect, &c), LLE_SSE_OK);
     assert_string_equal(c.text, EXPECTED);
     assert_int_equal(c.n, 5);
-    assert_true(lle_sse_pending(&p) > 0);   /* the unterminated event is held, never dispatched */
+    assert_true(lle_sse_pending(&p) > 0); /* the unterminated event is held, never dispatched */
     lle_sse_free(&p);
 }
 
@@ -168,8 +166,13 @@ static void test_oai_events(void **state)
 
 static void test_oai_malformed(void **state)
 {
-    const char *bad[] = {"{\"choices\":[{\"text\":\"x\"", "[1,2]", "{\"choices\":{}}", "{\"choices\":[{\"text\":5}]}",
-                         "{\"choices\":[{\"delta\":\"x\"}]}", "{\"choices\":[7]}", ""};
+    const char *bad[] = {"{\"choices\":[{\"text\":\"x\"",
+                         "[1,2]",
+                         "{\"choices\":{}}",
+                         "{\"choices\":[{\"text\":5}]}",
+                         "{\"choices\":[{\"delta\":\"x\"}]}",
+                         "{\"choices\":[7]}",
+                         ""};
     lle_oai_event ev;
     lle_text out = {0};
 
@@ -193,9 +196,10 @@ static void test_oai_body(void **state)
     (void)state;
     assert_non_null(o);
     assert_string_equal(cJSON_GetObjectItem(o, "model")->valuestring, "m1");
-    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(o, "messages"), 0), "content")->valuestring,
-                        "hi there");
-    assert_int_equal(cJSON_GetObjectItem(o, "max_tokens")->valueint, 9);   /* extra body wins */
+    assert_string_equal(
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(o, "messages"), 0), "content")->valuestring,
+        "hi there");
+    assert_int_equal(cJSON_GetObjectItem(o, "max_tokens")->valueint, 9); /* extra body wins */
     assert_int_equal(cJSON_GetObjectItem(o, "top_k")->valueint, 5);
     assert_int_equal(cJSON_GetObjectItem(o, "min_tokens")->valueint, 4);
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(o, "ignore_eos")));
@@ -223,7 +227,8 @@ static const char METRICS_A[] =
     "# HELP DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION Total energy (in mJ).\n"
     "# TYPE DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION counter\n"
     "DCGM_FI_DEV_POWER_USAGE{gpu=\"0\",UUID=\"GPU-a\"} 250.5\n"
-    "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION{gpu=\"0\",UUID=\"GPU-a\",modelName=\"H100 \\\"SXM\\\", 80GB\",Hostname=\"n1\"} 1.5e+06\r\n"
+    "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION{gpu=\"0\",UUID=\"GPU-a\",modelName=\"H100 \\\"SXM\\\", "
+    "80GB\",Hostname=\"n1\"} 1.5e+06\r\n"
     "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION{gpu=\"1\",UUID=\"GPU-b\",Hostname=\"n1\",} 2000000 1700000000000\n"
     "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION_X{gpu=\"1\"} 5\n";
 static const char METRICS_B[] =
@@ -248,8 +253,8 @@ static void test_dcgm(void **state)
     lle_dcgm_energy(&a, &b, &e);
     assert_true(e.available);
     assert_int_equal(e.n_gpus, 2);
-    assert_true(fabs(e.energy_j - (10.0 + 3.5)) < 1e-9);     /* 10000 mJ + 3500 mJ */
-    lle_dcgm_energy(&b, &a, &e);                                 /* counters went backwards */
+    assert_true(fabs(e.energy_j - (10.0 + 3.5)) < 1e-9); /* 10000 mJ + 3500 mJ */
+    lle_dcgm_energy(&b, &a, &e);                         /* counters went backwards */
     assert_false(e.available);
     assert_non_null(strstr(e.reason, "backwards"));
     c = b;
@@ -290,9 +295,9 @@ static void test_arrivals(void **state)
     assert_int_equal(lle_remote_arrivals(&c, N, t, &err), LLE_OK);
     assert_true(t[0] == 0.0);
     gap_moments(t, N, &mean, &cv2);
-    assert_true(fabs(mean - 0.01) < 0.0003 && fabs(cv2 - 1.0) < 0.05);   /* exponential: CV^2 = 1 */
+    assert_true(fabs(mean - 0.01) < 0.0003 && fabs(cv2 - 1.0) < 0.05); /* exponential: CV^2 = 1 */
     assert_int_equal(lle_remote_arrivals(&c, N, u, &err), LLE_OK);
-    assert_memory_equal(t, u, N * sizeof *t);                            /* seeded */
+    assert_memory_equal(t, u, N * sizeof *t); /* seeded */
     c.seed = 43;
     assert_int_equal(lle_remote_arrivals(&c, N, u, &err), LLE_OK);
     assert_true(t[5] != u[5]);
@@ -300,7 +305,7 @@ static void test_arrivals(void **state)
     c.burstiness = 0.5;
     assert_int_equal(lle_remote_arrivals(&c, N, t, &err), LLE_OK);
     gap_moments(t, N, &mean, &cv2);
-    assert_true(fabs(mean - 0.01) < 0.0004 && fabs(cv2 - 2.0) < 0.15);   /* gamma: CV^2 = 1 / shape */
+    assert_true(fabs(mean - 0.01) < 0.0004 && fabs(cv2 - 2.0) < 0.15); /* gamma: CV^2 = 1 / shape */
     c.burstiness = 4.0;
     assert_int_equal(lle_remote_arrivals(&c, N, t, &err), LLE_OK);
     gap_moments(t, N, &mean, &cv2);
@@ -364,7 +369,8 @@ static void test_trace(void **state)
     unlink(path);
     assert_int_equal(lle_trace_load("/nonexistent/trace.jsonl", &t, &n, &err), LLE_ERR_NOT_FOUND);
     expect_trace_error("{\"t_s\": 1, \"input_tokens\": 8, \"output_tokens\": 4}\n"
-                       "{\"t_s\": 0.5, \"input_tokens\": 8, \"output_tokens\": 4}\n", ":2: \"t_s\"");
+                       "{\"t_s\": 0.5, \"input_tokens\": 8, \"output_tokens\": 4}\n",
+                       ":2: \"t_s\"");
     expect_trace_error("\n\n{\"t_s\": 1, \"input_tokens\": 8}\n", ":3: \"output_tokens\"");
     expect_trace_error("{\"t_s\": 1, \"prompt\": 5, \"output_tokens\": 4}\n", ":1: \"prompt\"");
     expect_trace_error("{\"t_s\": 1, \"input_tokens\": 2.5, \"output_tokens\": 4}\n", "input_tokens");
@@ -425,10 +431,10 @@ static void test_config(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sse_whole),   cmocka_unit_test(test_sse_any_split), cmocka_unit_test(test_sse_bytewise),
-        cmocka_unit_test(test_sse_limits),  cmocka_unit_test(test_oai_events),    cmocka_unit_test(test_oai_malformed),
-        cmocka_unit_test(test_oai_body),    cmocka_unit_test(test_dcgm),          cmocka_unit_test(test_config),
-        cmocka_unit_test(test_arrivals),    cmocka_unit_test(test_trace),
+        cmocka_unit_test(test_sse_whole),  cmocka_unit_test(test_sse_any_split), cmocka_unit_test(test_sse_bytewise),
+        cmocka_unit_test(test_sse_limits), cmocka_unit_test(test_oai_events),    cmocka_unit_test(test_oai_malformed),
+        cmocka_unit_test(test_oai_body),   cmocka_unit_test(test_dcgm),          cmocka_unit_test(test_config),
+        cmocka_unit_test(test_arrivals),   cmocka_unit_test(test_trace),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -53,7 +53,7 @@ static int start_server(void **state)
     if (posix_spawn(&g_pid, bin, &fa, NULL, argv, environ) != 0)
         return -1;
     posix_spawn_file_actions_destroy(&fa);
-    for (int i = 0; i < 500 && g_port == 0; i++) {      /* at most 5 s */
+    for (int i = 0; i < 500 && g_port == 0; i++) { /* at most 5 s */
         FILE *f = fopen(port_file, "r");
         struct timespec ts = {0, 10000000};
         if (f != NULL) {
@@ -158,9 +158,9 @@ static void test_chunking(void **state)
     for (size_t i = 0; i < r->n_requests; i++) {
         const lle_remote_request *q = &r->requests[i];
         assert_int_equal(q->n_chunks, 3);
-        assert_int_equal(q->rec.n_output_tokens, 9);          /* usage */
-        assert_true(q->n_empty_chunks >= 4);                 /* role-only + 3 empty + finish + usage */
-        assert_string_equal(q->itl_basis, "chunks");         /* 3 chunks carry 9 tokens, no tokenizer */
+        assert_int_equal(q->rec.n_output_tokens, 9); /* usage */
+        assert_true(q->n_empty_chunks >= 4);         /* role-only + 3 empty + finish + usage */
+        assert_string_equal(q->itl_basis, "chunks"); /* 3 chunks carry 9 tokens, no tokenizer */
         assert_int_equal(q->rec.n_itl, 2);
     }
     NEAR_MS(r->chunk_gap.p50, 0.010);
@@ -182,12 +182,18 @@ typedef struct fault_case {
 static void test_fault_classes(void **state)
 {
     static const fault_case CASES[] = {
-        {"status=429", LLE_RC_HTTP_4XX, 429},      {"status=503", LLE_RC_HTTP_5XX, 503},
-        {"status=302", LLE_RC_HTTP_OTHER, 302},    {"reset_after=2,itl_ms=5", LLE_RC_CONNECTION_RESET, 200},
-        {"cut_after=2,itl_ms=5", LLE_RC_STREAM_CUT, 200}, {"no_done=1", LLE_RC_STREAM_CUT, 200},
-        {"malformed_at=1", LLE_RC_MALFORMED_EVENT, 200}, {"error_at=1", LLE_RC_SERVER_ERROR_EVENT, 200},
-        {"stall_after=2", LLE_RC_IDLE_TIMEOUT, 200},  {"trickle_ms=20", LLE_RC_TRICKLE_TIMEOUT, 200},
-        {"silent=1", LLE_RC_FIRST_BYTE_TIMEOUT, 0},   {"tokens=0", LLE_RC_EMPTY_RESPONSE, 200},
+        {"status=429", LLE_RC_HTTP_4XX, 429},
+        {"status=503", LLE_RC_HTTP_5XX, 503},
+        {"status=302", LLE_RC_HTTP_OTHER, 302},
+        {"reset_after=2,itl_ms=5", LLE_RC_CONNECTION_RESET, 200},
+        {"cut_after=2,itl_ms=5", LLE_RC_STREAM_CUT, 200},
+        {"no_done=1", LLE_RC_STREAM_CUT, 200},
+        {"malformed_at=1", LLE_RC_MALFORMED_EVENT, 200},
+        {"error_at=1", LLE_RC_SERVER_ERROR_EVENT, 200},
+        {"stall_after=2", LLE_RC_IDLE_TIMEOUT, 200},
+        {"trickle_ms=20", LLE_RC_TRICKLE_TIMEOUT, 200},
+        {"silent=1", LLE_RC_FIRST_BYTE_TIMEOUT, 0},
+        {"tokens=0", LLE_RC_EMPTY_RESPONSE, 200},
         {"itl_ms=100,tokens=30", LLE_RC_TOTAL_TIMEOUT, 200},
     };
 
@@ -198,7 +204,7 @@ static void test_fault_classes(void **state)
         lle_error err = {0};
         base_cfg(&c, CASES[k].spec);
         c.n_requests = 2;
-        c.idle_timeout_s = 0.3;      /* a long first-byte timeout must not delay the idle one */
+        c.idle_timeout_s = 0.3; /* a long first-byte timeout must not delay the idle one */
         c.first_byte_timeout_s = CASES[k].cls == LLE_RC_FIRST_BYTE_TIMEOUT ? 0.3 : 30;
         if (CASES[k].cls == LLE_RC_TOTAL_TIMEOUT)
             c.total_timeout_s = 0.5;
@@ -211,7 +217,7 @@ static void test_fault_classes(void **state)
             assert_int_equal(r->requests[0].http_status, CASES[k].http_status);
         assert_true(strlen(r->requests[0].error) > 0);
         assert_string_equal(r->status, "failed");
-        assert_true(r->run_s < 3.0);                           /* bounded, never hangs */
+        assert_true(r->run_s < 3.0); /* bounded, never hangs */
         lle_remote_result_free(r);
     }
 }
@@ -233,7 +239,7 @@ static void test_connect_failures(void **state)
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
     getsockname(fd, (struct sockaddr *)&a, &len);
-    close(fd);                                                 /* a free port, closed */
+    close(fd); /* a free port, closed */
     base_cfg(&c, "");
     snprintf(url, sizeof url, "http://127.0.0.1:%d/v1", ntohs(a.sin_port));
     c.base_url = url;
@@ -241,7 +247,7 @@ static void test_connect_failures(void **state)
     assert_int_equal(r->class_counts[LLE_RC_CONNECTION_REFUSED], 4);
     assert_non_null(strstr(err.msg, "connection_refused"));
     lle_remote_result_free(r);
-    c.warmup = 2;                                              /* warmup failing: the run stops early */
+    c.warmup = 2; /* warmup failing: the run stops early */
     assert_int_equal(lle_remote_run(&c, NULL, NULL, NULL, &r, &err), LLE_ERR_BACKEND);
     assert_non_null(strstr(err.msg, "warmup"));
     assert_int_equal(r->n_requests, 0);
@@ -302,7 +308,7 @@ static void test_closed_window(void **state)
     assert_non_null(strstr(js, "\"errors_by_class\""));
     free(js);
     lle_remote_result_free(r);
-    c.slo_ttft_s = 1e-6;                                       /* impossible SLO: no goodput */
+    c.slo_ttft_s = 1e-6; /* impossible SLO: no goodput */
     r = run_ok(&c);
     assert_int_equal(r->n_good, 0);
     assert_true(r->slo_attainment == 0.0);
@@ -327,18 +333,18 @@ static void test_open_loop(void **state)
     for (size_t i = 1; i < r->n_requests; i++)
         assert_true(r->requests[i].rec.arrival_s >= r->requests[i - 1].rec.arrival_s);
     lle_remote_result_free(r);
-    base_cfg(&c, "itl_ms=5");                                  /* a cap on requests in flight: they queue */
+    base_cfg(&c, "itl_ms=5"); /* a cap on requests in flight: they queue */
     c.load = "poisson";
     c.rate = 1000;
     c.n_requests = 10;
     c.max_inflight = 1;
     r = run_ok(&c);
     assert_int_equal(r->max_concurrency, 1);
-    assert_true(r->queue.max > 0.02);                          /* coordinated omission made visible */
+    assert_true(r->queue.max > 0.02); /* coordinated omission made visible */
     assert_true(r->ttft.p50 > r->queue.p50);
     lle_remote_result_free(r);
     base_cfg(&c, "");
-    c.load = "burst";                                          /* one burst: the window is the drain */
+    c.load = "burst"; /* one burst: the window is the drain */
     c.burst_size = 5;
     c.burst_interval_s = 1;
     c.n_requests = 5;
@@ -361,7 +367,7 @@ static void test_energy(void **state)
     r = run_ok(&c);
     assert_true(r->energy.available);
     assert_int_equal(r->energy.n_gpus, 2);
-    assert_true(fabs(r->energy.energy_j - 10.0) < 1e-9);     /* 2 GPUs x one 5000 mJ step */
+    assert_true(fabs(r->energy.energy_j - 10.0) < 1e-9); /* 2 GPUs x one 5000 mJ step */
     assert_string_equal(r->energy.source, "dcgm-exporter");
     lle_remote_result_free(r);
     for (int k = 0; k < 3; k++) {
@@ -392,12 +398,12 @@ static void test_api_key(void **state)
     assert_null(r);
     assert_non_null(strstr(err.msg, "LLE_TEST_REMOTE_KEY"));
     setenv("LLE_TEST_REMOTE_KEY", KEY, 1);
-    r = run_ok(&c);                                            /* the server saw an Authorization header */
+    r = run_ok(&c); /* the server saw an Authorization header */
     js = lle_remote_result_to_json(r, true);
     assert_null(strstr(js, KEY));
     free(js);
     lle_remote_result_free(r);
-    base_cfg(&c, "echo_auth=1");                               /* the server echoes the header back */
+    base_cfg(&c, "echo_auth=1"); /* the server echoes the header back */
     c.api_key_env = "LLE_TEST_REMOTE_KEY";
     c.warmup = 1;
     assert_int_equal(lle_remote_run(&c, NULL, NULL, NULL, &r, &err), LLE_ERR_BACKEND);
@@ -437,10 +443,10 @@ static void test_tokenizer(void **state)
         assert_true(q->local_input_tokens > 0 && q->local_input_tokens <= 24);
         assert_true(q->local_output_tokens > 0);
         assert_int_equal(q->usage_input_tokens, 999);
-        assert_int_equal(q->rec.n_input_tokens, 999);          /* the server's count wins, the local one is kept */
+        assert_int_equal(q->rec.n_input_tokens, 999); /* the server's count wins, the local one is kept */
     }
     lle_remote_result_free(r);
-    base_cfg(&c, "usage=0");                                   /* no usage: local counts are the source */
+    base_cfg(&c, "usage=0"); /* no usage: local counts are the source */
     c.tokenizer = model;
     r = run_ok(&c);
     assert_string_equal(r->requests[0].output_token_source, "local_tokenizer");
@@ -471,20 +477,20 @@ static void test_sweep(void **state)
         assert_true(rs[i]->sweep_value == points[i]);
         assert_int_equal(rs[i]->n_ok, 8);
         if (i + 1 < n)
-            assert_false(rs[i]->saturated);                    /* only the last point may saturate ... */
+            assert_false(rs[i]->saturated); /* only the last point may saturate ... */
     }
     if (n < 3)
-        assert_true(rs[n - 1]->saturated);                     /* ... and the sweep stopped because it did */
+        assert_true(rs[n - 1]->saturated); /* ... and the sweep stopped because it did */
     lle_remote_results_free(rs, n);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_timing),        cmocka_unit_test(test_chunking),   cmocka_unit_test(test_fault_classes),
+        cmocka_unit_test(test_timing),           cmocka_unit_test(test_chunking),  cmocka_unit_test(test_fault_classes),
         cmocka_unit_test(test_connect_failures), cmocka_unit_test(test_interrupt), cmocka_unit_test(test_closed_window),
-        cmocka_unit_test(test_open_loop),     cmocka_unit_test(test_energy),     cmocka_unit_test(test_api_key),
-        cmocka_unit_test(test_tokenizer),     cmocka_unit_test(test_sweep),
+        cmocka_unit_test(test_open_loop),        cmocka_unit_test(test_energy),    cmocka_unit_test(test_api_key),
+        cmocka_unit_test(test_tokenizer),        cmocka_unit_test(test_sweep),
     };
     return cmocka_run_group_tests(tests, start_server, stop_server);
 }

@@ -123,18 +123,21 @@ static void show_and_compare(void **state)
     assert_int_equal(lle_results_show(r, "2026", LLE_RESULTS_TEXT, &out, NULL, &err), LLE_ERR_INVALID);
     assert_int_equal(lle_results_show(r, "nope", LLE_RESULTS_TEXT, &out, NULL, &err), LLE_ERR_NOT_FOUND);
     j = json_of(lle_results_compare(r, ids, 2, LLE_RESULTS_JSON, &out, NULL, &err), &out, &err);
-    cJSON_ArrayForEach(m, cJSON_GetObjectItem(j, "metrics")) {
+    cJSON_ArrayForEach(m, cJSON_GetObjectItem(j, "metrics"))
+    {
         if (strcmp(cJSON_GetObjectItem(m, "name")->valuestring, "j_per_output_token") != 0)
             continue;
         /* 1.98 vs 0.8: diff -1.18, -59.6 %, the second is best */
         assert_float_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(m, "diff"), 1)->valuedouble, -1.18, 1e-12);
-        assert_float_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(m, "diff_pct"), 1)->valuedouble,
-                           -1.18 / 1.98 * 100, 1e-9);
+        assert_float_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(m, "diff_pct"), 1)->valuedouble, -1.18 / 1.98 * 100,
+                           1e-9);
         assert_true(cJSON_IsTrue(cJSON_GetArrayItem(cJSON_GetObjectItem(m, "best"), 1)));
         assert_true(cJSON_IsFalse(cJSON_GetArrayItem(cJSON_GetObjectItem(m, "best"), 0)));
     }
-    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "differing_configuration"), 0),
-                                            "field")->valuestring, "batch_size");
+    assert_string_equal(
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "differing_configuration"), 0), "field")
+            ->valuestring,
+        "batch_size");
     cJSON_Delete(j);
     lle_results_close(r);
 }
@@ -142,9 +145,8 @@ static void show_and_compare(void **state)
 static const cJSON *group_by_label(const cJSON *a, const char *label)
 {
     const cJSON *g = NULL;
-    cJSON_ArrayForEach(g, cJSON_GetObjectItem(a, "groups"))
-        if (strcmp(cJSON_GetObjectItem(g, "label")->valuestring, label) == 0)
-            return g;
+    cJSON_ArrayForEach(g, cJSON_GetObjectItem(a, "groups")) if (strcmp(cJSON_GetObjectItem(g, "label")->valuestring,
+                                                                       label) == 0) return g;
     fail_msg("no group %s", label);
     return NULL;
 }
@@ -180,7 +182,11 @@ static void analysis(void **state)
     g = group_by_label(a, "model_file_type=Q8_0, batch_size=4");
     assert_float_equal(stat(g, "j_per_output_token", "mean"), 0.88, 1e-12);
     assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(g, "metrics"),
-                        "j_per_output_token"), "outliers"), 0)->valuestring, "20260101T000800.000Z-000000a8");
+                                                                                   "j_per_output_token"),
+                                                               "outliers"),
+                                           0)
+                            ->valuestring,
+                        "20260101T000800.000Z-000000a8");
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(g, "pareto")));
     assert_int_equal((int)cJSON_GetObjectItem(g, "rank")->valuedouble, 2);
     g = group_by_label(a, "model_file_type=Q4_0, batch_size=4");
@@ -206,12 +212,14 @@ static void analysis_by_and_metric(void **state)
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(a, "groups")), 2);
     assert_string_equal(cJSON_GetObjectItem(a, "better")->valuestring, "higher");
     /* batch 4 pools 8 runs: tok/s 30 29.7 30.3 30 15 and 25.5 25 24.5 -> mean 26.25; ranks first */
-    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(a, "groups"), 0), "label")->valuestring,
-                        "batch_size=4");
+    assert_string_equal(
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(a, "groups"), 0), "label")->valuestring,
+        "batch_size=4");
     assert_float_equal(stat(cJSON_GetArrayItem(cJSON_GetObjectItem(a, "groups"), 0), "output_tokens_per_s", "mean"),
                        26.25, 1e-9);
-    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(a, "groups"), 0), "energy_method")
-                        ->valuestring, "mixed");
+    assert_string_equal(
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(a, "groups"), 0), "energy_method")->valuestring,
+        "mixed");
     cJSON_Delete(a);
     o.by = bad_by;
     assert_int_equal(lle_results_analyze(r, &f, &o, LLE_RESULTS_TEXT, &out, NULL, &err), LLE_ERR_INVALID);
@@ -232,11 +240,11 @@ static void export_formats(void **state)
     assert_int_equal(lle_results_export(r, NULL, LLE_RESULTS_EXPERIMENTS, LLE_RESULTS_CSV, &out, &len, &err), LLE_OK);
     for (size_t i = 0; i < len; i++)
         lines += out[i] == '\n';
-    assert_int_equal(lines, 17);   /* header + 16 */
+    assert_int_equal(lines, 17); /* header + 16 */
     assert_true(strncmp(out, "id,status,error,started_at,", 27) == 0);
     free(out);
     j = json_of(lle_results_export(r, NULL, LLE_RESULTS_REQUESTS, LLE_RESULTS_JSON, &out, &len, &err), &out, &err);
-    assert_int_equal(cJSON_GetArraySize(j), 28);   /* 14 runs x 2 requests */
+    assert_int_equal(cJSON_GetArraySize(j), 28); /* 14 runs x 2 requests */
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetArrayItem(j, 0), "itl_s")), 2);
     cJSON_Delete(j);
     assert_int_equal(lle_results_export(r, NULL, LLE_RESULTS_TIMESERIES, LLE_RESULTS_JSONL, &out, &len, &err), LLE_OK);
@@ -268,7 +276,7 @@ static void flat_follows_store(void **state)
     cJSON_Delete(j);
     lle_results_close(r);
     assert_int_equal(lle_store_open(g_dir, &s, &err), LLE_OK);
-    assert_int_equal(lle_store_put(s, FX_FAILED, &err), LLE_OK);   /* restore */
+    assert_int_equal(lle_store_put(s, FX_FAILED, &err), LLE_OK); /* restore */
     lle_store_close(s);
     assert_int_equal(lle_results_open("/nonexistent-dir", false, &r, &err), LLE_ERR_NOT_FOUND);
     assert_non_null(strstr(err.msg, "/nonexistent-dir/results.db"));
@@ -277,12 +285,9 @@ static void flat_follows_store(void **state)
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(list_filters),
-        cmocka_unit_test(show_and_compare),
-        cmocka_unit_test(analysis),
-        cmocka_unit_test(analysis_by_and_metric),
-        cmocka_unit_test(export_formats),
-        cmocka_unit_test(flat_follows_store),
+        cmocka_unit_test(list_filters),   cmocka_unit_test(show_and_compare),
+        cmocka_unit_test(analysis),       cmocka_unit_test(analysis_by_and_metric),
+        cmocka_unit_test(export_formats), cmocka_unit_test(flat_follows_store),
     };
     if (argc == 3 && strcmp(argv[1], "--make-db") == 0)
         return fx_make_db(argv[2]);

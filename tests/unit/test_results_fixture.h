@@ -19,10 +19,10 @@
 typedef struct fx_group {
     const char *type;
     int batch;
-    double jpt, tps;          /* J per output token and output tokens/s at multiplier 1 */
-    const char *method;       /* energy method */
+    double jpt, tps;    /* J per output token and output tokens/s at multiplier 1 */
+    const char *method; /* energy method */
     int cycles;
-    double mult[5];           /* per-cycle multipliers of jpt (tps gets 2 - mult) */
+    double mult[5]; /* per-cycle multipliers of jpt (tps gets 2 - mult) */
 } fx_group;
 
 static const fx_group FX_GROUPS[] = {
@@ -31,7 +31,7 @@ static const fx_group FX_GROUPS[] = {
     {"Q4_0", 1, 1.5, 14.0, "estimated", 3, {0.80, 1.00, 1.20}},
     {"Q4_0", 4, 0.6, 25.0, "estimated", 3, {0.98, 1.00, 1.02}},
 };
-#define FX_N_GROUPS 4
+#define FX_N_GROUPS      4
 #define FX_OUTPUT_TOKENS 64
 
 static void fx_id(char *out, size_t size, int k)
@@ -244,10 +244,9 @@ static bool fx_ts_next(void *user, lle_ts_row *row)
     return true;
 }
 
-static const char FX_FAILED[] =
-    "{\"schema_version\":1,\"id\":\"20260101T005000.000Z-000000ff\",\"status\":\"failed\","
-    "\"error\":\"model file not found\",\"started_at\":\"2026-01-01T00:50:00Z\","
-    "\"config\":{\"batch_size\":2,\"traffic\":\"none\"}}";
+static const char FX_FAILED[] = "{\"schema_version\":1,\"id\":\"20260101T005000.000Z-000000ff\",\"status\":\"failed\","
+                                "\"error\":\"model file not found\",\"started_at\":\"2026-01-01T00:50:00Z\","
+                                "\"config\":{\"batch_size\":2,\"traffic\":\"none\"}}";
 static const char FX_MEASURE[] =
     "{\"schema_version\":1,\"id\":\"20260101T005100.000Z-000000fe\",\"kind\":\"measure\",\"status\":\"completed\","
     "\"started_at\":\"2026-01-01T00:51:00Z\",\"metrics\":{\"wall_s\":2.5},"

@@ -35,7 +35,7 @@ static void group_statistics(void **state)
 {
     /* 1.98, 2.00, 2.02: mean 2, s = 0.02, half-width = 4.3026527297494618 * 0.02 / sqrt(3) */
     const double v[] = {1.98, 2.00, 2.02};
-    const double w[] = {1.2, 1.5, 1.8, 2.1};   /* mean 1.65, s = sqrt(0.15) = 0.387298..., t3 = 3.182446 */
+    const double w[] = {1.2, 1.5, 1.8, 2.1}; /* mean 1.65, s = sqrt(0.15) = 0.387298..., t3 = 3.182446 */
     res_stats s = res_stats_of(v, 3), u = res_stats_of(w, 4), one = res_stats_of(v, 1);
     (void)state;
     NEAR(s.mean, 2.0, 1e-12);
@@ -55,15 +55,15 @@ static void group_statistics(void **state)
 static void quantiles_and_outliers(void **state)
 {
     const double sorted[] = {1, 2, 3, 4, 10};
-    const double v[] = {0.8, 0.808, 0.792, 0.8, 1.2};   /* Q1 0.8, Q3 0.808, fences [0.788, 0.82] */
+    const double v[] = {0.8, 0.808, 0.792, 0.8, 1.2}; /* Q1 0.8, Q3 0.808, fences [0.788, 0.82] */
     const double three[] = {1, 2, 100};
     bool out[5];
     (void)state;
     NEAR(res_quantile_sorted(sorted, 5, 0.25), 2.0, 1e-12);
-    NEAR(res_quantile_sorted(sorted, 5, 0.9), 7.6, 1e-12);   /* numpy: 4 + 0.6 * 6 */
+    NEAR(res_quantile_sorted(sorted, 5, 0.9), 7.6, 1e-12); /* numpy: 4 + 0.6 * 6 */
     assert_int_equal(res_outliers(v, 5, out), 1);
     assert_true(out[4] && !out[0] && !out[1] && !out[2] && !out[3]);
-    assert_int_equal(res_outliers(three, 3, out), 0);   /* n < 4: never */
+    assert_int_equal(res_outliers(three, 3, out), 0); /* n < 4: never */
 }
 
 static void pareto_front(void **state)

@@ -88,8 +88,7 @@ static void test_greedy_reproducible(void **state)
     assert_int_equal(lle_run_single(&c, NULL, NULL, NULL, &a, &err), LLE_OK);
     assert_int_equal(lle_run_single(&c, NULL, NULL, NULL, &b, &err), LLE_OK);
     for (size_t i = 0; i < 2; i++)
-        assert_memory_equal(a->requests[i].output_tokens, b->requests[i].output_tokens,
-                            10 * sizeof(int32_t));
+        assert_memory_equal(a->requests[i].output_tokens, b->requests[i].output_tokens, 10 * sizeof(int32_t));
     lle_run_result_free(a);
     lle_run_result_free(b);
 }
@@ -390,18 +389,12 @@ static void test_prompt_files(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_counts_and_latency),
-        cmocka_unit_test(test_greedy_reproducible),
-        cmocka_unit_test(test_json_matches),
-        cmocka_unit_test(test_bad_config),
-        cmocka_unit_test(test_interrupt),
-        cmocka_unit_test(test_batching_same_tokens),
-        cmocka_unit_test(test_seeded_sampling),
-        cmocka_unit_test(test_traffic_burst),
-        cmocka_unit_test(test_constant_delay),
-        cmocka_unit_test(test_repeat_and_eos),
-        cmocka_unit_test(test_validation_messages),
-        cmocka_unit_test(test_prompt_files),
+        cmocka_unit_test(test_counts_and_latency),  cmocka_unit_test(test_greedy_reproducible),
+        cmocka_unit_test(test_json_matches),        cmocka_unit_test(test_bad_config),
+        cmocka_unit_test(test_interrupt),           cmocka_unit_test(test_batching_same_tokens),
+        cmocka_unit_test(test_seeded_sampling),     cmocka_unit_test(test_traffic_burst),
+        cmocka_unit_test(test_constant_delay),      cmocka_unit_test(test_repeat_and_eos),
+        cmocka_unit_test(test_validation_messages), cmocka_unit_test(test_prompt_files),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

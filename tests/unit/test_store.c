@@ -214,35 +214,66 @@ static void assert_stored_doc(lle_store *s, const char *id, const char *expected
 
 typedef struct expect_col {
     const char *column;
-    int type;           /* SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT */
+    int type; /* SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT */
     int64_t i;
     double d;
     const char *t;
 } expect_col;
 
+/* clang-format off */
 #define E_INT(c, v) {c, SQLITE_INTEGER, v, 0, NULL}
 #define E_REAL(c, v) {c, SQLITE_FLOAT, 0, v, NULL}
 #define E_TEXT(c, v) {c, SQLITE_TEXT, 0, 0, v}
+/* clang-format on */
 
 static const expect_col EXPECT_A[] = {
-    E_TEXT("id", ID_A), E_INT("schema_version", 1), E_TEXT("status", "completed"),
-    E_TEXT("started_at", "2026-01-01T00:00:00Z"), E_TEXT("model_path", "/models/tiny.gguf"),
-    E_TEXT("model_arch", "llama"), E_TEXT("model_file_type", "Q8_0"), E_INT("model_n_params", 1100048384),
-    E_INT("prompts", 3), E_INT("max_input_tokens", 16), E_INT("max_output_tokens", 4), E_INT("threads", 2),
-    E_INT("n_ctx", 32), E_INT("batch_size", 1), E_REAL("wall_s", 1.5), E_INT("input_tokens", 48),
-    E_INT("output_tokens", 9), E_REAL("prefill_tokens_per_s", 160.25), E_REAL("decode_tokens_per_s", 10.5),
-    E_REAL("total_tokens_per_s", 38.125), E_REAL("requests_per_s", 2.0),
-    E_REAL("ttft_mean_s", 0.11), E_REAL("ttft_p50_s", 0.111), E_REAL("ttft_p90_s", 0.118),
-    E_REAL("ttft_p99_s", 0.1198), E_REAL("tpot_mean_s", 0.21), E_REAL("tpot_p50_s", 0.211),
-    E_REAL("tpot_p90_s", 0.218), E_REAL("tpot_p99_s", 0.2198), E_REAL("itl_mean_s", 0.31),
-    E_REAL("itl_p50_s", 0.311), E_REAL("itl_p90_s", 0.318), E_REAL("itl_p99_s", 0.3198),
-    E_REAL("e2e_mean_s", 0.41), E_REAL("e2e_p50_s", 0.411), E_REAL("e2e_p90_s", 0.418),
-    E_REAL("e2e_p99_s", 0.4198), E_INT("peak_rss_bytes", 5368709120LL), E_INT("model_bytes", 1170000000),
-    E_INT("kv_cache_bytes", 65536), E_TEXT("document_json", DOC_A),
+    E_TEXT("id", ID_A),
+    E_INT("schema_version", 1),
+    E_TEXT("status", "completed"),
+    E_TEXT("started_at", "2026-01-01T00:00:00Z"),
+    E_TEXT("model_path", "/models/tiny.gguf"),
+    E_TEXT("model_arch", "llama"),
+    E_TEXT("model_file_type", "Q8_0"),
+    E_INT("model_n_params", 1100048384),
+    E_INT("prompts", 3),
+    E_INT("max_input_tokens", 16),
+    E_INT("max_output_tokens", 4),
+    E_INT("threads", 2),
+    E_INT("n_ctx", 32),
+    E_INT("batch_size", 1),
+    E_REAL("wall_s", 1.5),
+    E_INT("input_tokens", 48),
+    E_INT("output_tokens", 9),
+    E_REAL("prefill_tokens_per_s", 160.25),
+    E_REAL("decode_tokens_per_s", 10.5),
+    E_REAL("total_tokens_per_s", 38.125),
+    E_REAL("requests_per_s", 2.0),
+    E_REAL("ttft_mean_s", 0.11),
+    E_REAL("ttft_p50_s", 0.111),
+    E_REAL("ttft_p90_s", 0.118),
+    E_REAL("ttft_p99_s", 0.1198),
+    E_REAL("tpot_mean_s", 0.21),
+    E_REAL("tpot_p50_s", 0.211),
+    E_REAL("tpot_p90_s", 0.218),
+    E_REAL("tpot_p99_s", 0.2198),
+    E_REAL("itl_mean_s", 0.31),
+    E_REAL("itl_p50_s", 0.311),
+    E_REAL("itl_p90_s", 0.318),
+    E_REAL("itl_p99_s", 0.3198),
+    E_REAL("e2e_mean_s", 0.41),
+    E_REAL("e2e_p50_s", 0.411),
+    E_REAL("e2e_p90_s", 0.418),
+    E_REAL("e2e_p99_s", 0.4198),
+    E_INT("peak_rss_bytes", 5368709120LL),
+    E_INT("model_bytes", 1170000000),
+    E_INT("kv_cache_bytes", 65536),
+    E_TEXT("document_json", DOC_A),
 };
 
 static const char *const JSON_COLS[][2] = {
-    {"config_json", "config"}, {"model_json", "model"}, {"environment_json", "environment"},
+    {"config_json", "config"},
+    {"model_json", "model"},
+    {"environment_json", "environment"},
     {"metrics_json", "metrics"},
 };
 
@@ -325,8 +356,8 @@ static void assert_itl(const char *text, const cJSON *expected)
 static void assert_request_row(sqlite3_stmt *st, int i, const cJSON *q)
 {
     static const char *const ints[] = {"index", "repeat", "batch", "input_tokens", "output_tokens"};
-    static const char *const reals[] = {"arrival_s", "start_s", "queue_delay_s", "ttft_s", "e2e_s",
-                                        "prefill_s", "decode_s"};
+    static const char *const reals[] = {"arrival_s", "start_s",   "queue_delay_s", "ttft_s",
+                                        "e2e_s",     "prefill_s", "decode_s"};
     double out = cJSON_GetObjectItem(q, "output_tokens")->valuedouble;
     double ttft = cJSON_GetObjectItem(q, "ttft_s")->valuedouble, e2e = cJSON_GetObjectItem(q, "e2e_s")->valuedouble;
 
@@ -444,13 +475,15 @@ static void test_unknown_and_missing_fields(void **state)
     assert_counts(f->s, 1, 3);
     db = raw_open(f->dir);
     assert_int_equal(q_int(db, "SELECT n_ctx IS NULL AND itl_p50_s IS NULL AND kv_cache_bytes IS NULL"
-                               " AND environment_json IS NULL AND ttft_p50_s IS NOT NULL FROM experiments"), 1);
+                               " AND environment_json IS NULL AND ttft_p50_s IS NOT NULL FROM experiments"),
+                     1);
     /* config.model_path is gone: the model's own path stands in */
     assert_query_text(db, "SELECT model_path FROM experiments", "/models/other.gguf");
     assert_query_text(db, "SELECT json_extract(document_json, '$.energy.joules') FROM experiments", "12.5");
     /* request 1: absent fields NULL, so no TPOT; idx is still its position */
     assert_int_equal(q_int(db, "SELECT prompt_index IS NULL AND queue_delay_s IS NULL AND ttft_s IS NULL"
-                               " AND tpot_s IS NULL AND e2e_s IS NOT NULL FROM requests WHERE idx = 1"), 1);
+                               " AND tpot_s IS NULL AND e2e_s IS NOT NULL FROM requests WHERE idx = 1"),
+                     1);
     assert_stored_doc(f->s, ID_A, doc);
     sqlite3_close(db);
     free(doc);
@@ -466,7 +499,8 @@ static void test_minimal_document(void **state)
     assert_counts(f->s, 2, 0);
     db = raw_open(f->dir);
     assert_int_equal(q_int(db, "SELECT count(*) FROM experiments WHERE status IS NULL AND wall_s IS NULL"
-                               " AND model_json IS NULL AND config_json IS NULL"), 2);
+                               " AND model_json IS NULL AND config_json IS NULL"),
+                     2);
     sqlite3_close(db);
 }
 
@@ -476,8 +510,8 @@ static void test_malformed_json(void **state)
 {
     fixture *f = *state;
     static const char *const bad[] = {
-        "", "{", "not json", "{\"id\": \"x\",}", "{\"id\": \"x\"} trailing", "[1, 2]", "\"id\"", "{}",
-        "{\"id\": 5}", "{\"id\": \"\"}", "{\"id\": null}",
+        "",       "{",  "not json",    "{\"id\": \"x\",}", "{\"id\": \"x\"} trailing", "[1, 2]",
+        "\"id\"", "{}", "{\"id\": 5}", "{\"id\": \"\"}",   "{\"id\": null}",
     };
     lle_error err = {0};
 
@@ -520,7 +554,10 @@ static void edit_itl_strings(cJSON *root)
 static void test_wrong_types_refused(void **state)
 {
     fixture *f = *state;
-    struct { void (*edit)(cJSON *); const char *msg; } cases[] = {
+    struct {
+        void (*edit)(cJSON *);
+        const char *msg;
+    } cases[] = {
         {edit_bad_threads, "config.threads: expected an integer, got a string"},
         {edit_fractional_threads, "config.threads: expected an integer"},
         {edit_stats_not_object, "metrics.ttft_s.mean: expected an object at 'ttft_s'"},
@@ -603,7 +640,8 @@ static void test_file_settings(void **state)
     assert_query_text(db, "PRAGMA integrity_check", "ok");
     assert_int_equal(q_int(db, "PRAGMA user_version"), LLE_STORE_SCHEMA_VERSION);
     assert_int_equal(q_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
-                               " ('experiments', 'requests', 'timeseries')"), 3);
+                               " ('experiments', 'requests', 'timeseries')"),
+                     3);
     sqlite3_close(db);
 }
 
@@ -684,7 +722,7 @@ static void test_open_corrupt_file(void **state)
     snprintf(dir, sizeof dir, "%s/corrupt", f->dir);
     snprintf(path, sizeof path, "%s/results.db", dir);
     assert_int_equal(mkdir(dir, 0755), 0);
-    for (size_t i = 0; i < sizeof junk; i++) {   /* xorshift32: reproducible noise */
+    for (size_t i = 0; i < sizeof junk; i++) { /* xorshift32: reproducible noise */
         x ^= x << 13;
         x ^= x >> 17;
         x ^= x << 5;
@@ -762,11 +800,13 @@ static void test_real_run_document(void **state)
                                " AND tpot_mean_s IS NOT NULL AND itl_p90_s IS NOT NULL"
                                " AND peak_rss_bytes > 0 AND model_bytes > 0 AND kv_cache_bytes > 0"
                                " AND config_json IS NOT NULL AND model_json IS NOT NULL"
-                               " AND environment_json IS NOT NULL AND metrics_json IS NOT NULL"), 1);
+                               " AND environment_json IS NOT NULL AND metrics_json IS NOT NULL"),
+                     1);
     assert_int_equal(q_int(db, "SELECT count(*) FROM requests WHERE prompt_index IS NOT NULL"
                                " AND input_tokens > 0 AND ttft_s > 0 AND e2e_s >= ttft_s"
                                " AND json_array_length(itl_s) = output_tokens - 1"
-                               " AND (output_tokens < 2 OR tpot_s > 0)"), (int64_t)r->n_requests);
+                               " AND (output_tokens < 2 OR tpot_s > 0)"),
+                     (int64_t)r->n_requests);
     sqlite3_close(db);
     free(json);
     lle_run_result_free(r);
