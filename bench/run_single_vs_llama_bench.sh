@@ -11,8 +11,8 @@
 #   run single: --prompts 1 --max-input-tokens PP --max-output-tokens TG, greedy, EOS ignored.
 #   The tools run interleaved, REPS rounds (llama-bench -r 1; run single --prompts 1), so a
 #   busy phase of a shared machine hits both; mean ± sd and medians are over the rounds.
-# Table 2 (decode tokens/s by batch size): llama-batched-bench -kvu -npp BATCH_PP -ntg TG
-#   -npl BATCH_SIZES (S_TG = all generated tokens / generation wall time; llama-bench itself
+# Table 2 (decode tokens/s by batch size): per B, llama-batched-bench -kvu -npp BATCH_PP -ntg TG
+#   -npl B -c B*(BATCH_PP+TG) (S_TG = all generated tokens / generation wall time; llama-bench itself
 #   only ever decodes one sequence) vs run single --batch-size B --prompts B (aggregate
 #   .metrics.decode_tokens_per_s) when run single has --batch-size (else "n/a").
 #
@@ -261,34 +261,33 @@ RS_INFO="$(jq -r '.config | to_entries | map(select(.key | test("batch|ubatch|fl
 
 # --- batched ----------------------------------------------------------------------------
 # Both tools: B sequences, each with its own BATCH_PP-token prompt and TG new tokens, one
-# unified KV cache (run single's engine sets kv_unified; llama-batched-bench gets -kvu).
+# unified KV cache of B x (BATCH_PP + TG) cells and B sequence slots (run single's engine sets
+# kv_unified and sizes its context so; llama-batched-bench gets -kvu -npl B -c B*(PP+TG)).
 declare -A BB_TG=() RSB_TG=()
-max_b=1
 IFS=',' read -r -a BS <<<"$BATCH_SIZES"
-for b in "${BS[@]}"; do [ "$b" -gt "$max_b" ] && max_b="$b"; done
 if [ "$BATCHED" = 1 ]; then
-    nctx=$((max_b * (BATCH_PP + TG)))
-    batched_bench_once() { # name rep
-        log "llama-batched-bench -npp $BATCH_PP -ntg $TG -npl $BATCH_SIZES -c $nctx -kvu (run $2 of $BATCH_REPS)"
+    batched_bench_once() { # name B rep
+        local nctx=$(($2 * (BATCH_PP + TG)))
+        log "llama-batched-bench -npp $BATCH_PP -ntg $TG -npl $2 -c $nctx -kvu (run $3 of $BATCH_REPS)"
         if ! "$LBB" -m "$MODEL" -t "$THREADS" -tb "$THREADS" -c "$nctx" -b 2048 -ub 512 -kvu \
-                -npp "$BATCH_PP" -ntg "$TG" -npl "$BATCH_SIZES" --output-format jsonl \
+                -npp "$BATCH_PP" -ntg "$TG" -npl "$2" --output-format jsonl \
                 >"$OUT_DIR/$1.jsonl" 2>"$OUT_DIR/$1.stderr"; then
             tail -n 20 "$OUT_DIR/$1.stderr" >&2
             die "llama-batched-bench failed (full log: $OUT_DIR/$1.stderr)"
         fi
     }
-    for ((r = 1; r <= BATCH_REPS; r++)); do
-        staged "batched-bench-$r" batched_bench_once "batched-bench-$r" "$r"
-    done
+    rep_args=()
+    has_flag --repeat && rep_args=(--repeat "$BATCH_REPS")
     for b in "${BS[@]}"; do
-        # median over the BATCH_REPS runs (the JSONL goes to stdout or stderr depending on the log setup)
-        BB_TG[$b]="$(cat "$OUT_DIR"/batched-bench-*.jsonl "$OUT_DIR"/batched-bench-*.stderr | grep '^{"n_kv_max"' |
-            jq -rs --argjson b "$b" "$JQ_MEDIAN"' [.[] | select(.pl == $b) | .speed_tg] | median' || true)"
+        for ((r = 1; r <= BATCH_REPS; r++)); do
+            staged "batched-bench-b$b-$r" batched_bench_once "batched-bench-b$b-$r" "$b" "$r"
+        done
+        # median over the runs (the JSONL goes to stdout or stderr depending on the log setup)
+        BB_TG[$b]="$(cat "$OUT_DIR"/batched-bench-b"$b"-*.jsonl "$OUT_DIR"/batched-bench-b"$b"-*.stderr |
+            grep '^{"n_kv_max"' | jq -rs --argjson b "$b" "$JQ_MEDIAN"' [.[] | select(.pl == $b) | .speed_tg] | median' || true)"
         [ -n "${BB_TG[$b]}" ] || log "llama-batched-bench printed no row for batch $b"
         if has_flag --batch-size; then
             # one batch of B prompts, measured BATCH_REPS times (plus run single's own warm-up batch)
-            rep_args=()
-            has_flag --repeat && rep_args=(--repeat "$BATCH_REPS")
             PROMPTS="$b" PP_RS="$BATCH_PP" run_single "run-single-b$b" --batch-size "$b" "${rep_args[@]}"
             RSB_TG[$b]="$(jq -r '.metrics.decode_tokens_per_s' "$OUT_DIR/run-single-b$b.json")"
         fi
