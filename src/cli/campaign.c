@@ -6,6 +6,7 @@
  * experiment's bar on a terminal and one line per run otherwise. Exit codes:
  * 0 all runs done, 1 some failed or were left, 2 bad file or flags (or a
  * changed experiment set), 130 interrupted (rerun the command to resume). */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,133 +84,85 @@ static double now_s(void)
 }
 
 /* ---- arguments ---- */
-static bool take(int argc, char **argv, int *i, const char **val)
-{
-    if (*i + 1 >= argc) {
-        cli_errorf("%s: a value is required", argv[*i]);
-        return false;
-    }
-    *val = argv[++*i];
-    return true;
-}
+#define OPT(f) offsetof(camp_opts, f)
 
-static bool number_flag(const char *flag, const char *val, camp_opts *c)
-{
-    long long n = 0;
-    double d = 0.0;
-    bool ok = false;
+static const cli_flag FLAGS[] = {
+    {"results-dir", CLI_F_STR, OPT(results_dir), 0, 0},
+    {"campaign-id", CLI_F_STR, OPT(o.campaign_id), 0, 0},
+    {"order", CLI_F_CUSTOM, 0, 0, 0},
+    {"set", CLI_F_CUSTOM, 0, 0, 0},
+    {"cycles", CLI_F_INT, OPT(o.cycles), 1, 1000000},
+    {"max-retries", CLI_F_INT, OPT(o.max_retries), 0, 100},
+    {"seed", CLI_F_CUSTOM, 0, 0, 0},
+    {"cooldown", CLI_F_DOUBLE, OPT(o.cooldown_s), 0, 86400},
+    {"cooldown-temp", CLI_F_DOUBLE, OPT(o.cooldown_temp_c), 1, 150},
+    {"cooldown-timeout", CLI_F_DOUBLE, OPT(o.cooldown_timeout_s), 0, 86400},
+    {"dry-run", CLI_F_TRUE, OPT(dry_run), 0, 0},
+    {"json", CLI_F_TRUE, OPT(json), 0, 0},
+    {"restart", CLI_F_TRUE, OPT(o.restart), 0, 0},
+    {"accept-changes", CLI_F_TRUE, OPT(o.accept_changes), 0, 0},
+    {"retry-failed", CLI_F_TRUE, OPT(o.retry_failed), 0, 0},
+    {"fail-fast", CLI_F_TRUE, OPT(o.fail_fast), 0, 0},
+    {"list-scenarios", CLI_F_TRUE, OPT(list), 0, 0},
+    {"markdown", CLI_F_TRUE, OPT(markdown), 0, 0},
+};
 
-    if (strcmp(flag, "--cycles") == 0 && (ok = cli_parse_int(flag, val, 1, 1000000, &n)))
-        c->o.cycles = (int)n;
-    else if (strcmp(flag, "--max-retries") == 0 && (ok = cli_parse_int(flag, val, 0, 100, &n)))
-        c->o.max_retries = (int)n;
-    else if (strcmp(flag, "--seed") == 0)
-        ok = c->o.seed_set = cli_parse_u64(flag, val, &c->o.seed);
-    else if (strcmp(flag, "--cooldown") == 0 && (ok = cli_parse_double(flag, val, 0, 86400, &d)))
-        c->o.cooldown_s = d;
-    else if (strcmp(flag, "--cooldown-temp") == 0 && (ok = cli_parse_double(flag, val, 1, 150, &d)))
-        c->o.cooldown_temp_c = d;
-    else if (strcmp(flag, "--cooldown-timeout") == 0 && (ok = cli_parse_double(flag, val, 0, 86400, &d)))
-        c->o.cooldown_timeout_s = d;
-    return ok;
-}
-
-/* A flag with a value; -1 continue, else an exit code. */
-static int value_flag(int argc, char **argv, int *i, camp_opts *c)
+/* The CLI_F_CUSTOM flags: --order, --set, --seed. */
+static int set_custom(const char *name, const char *val, void *opts)
 {
-    static const char *const NUMERIC[] = {"--cycles",        "--max-retries",      "--seed", "--cooldown",
-                                          "--cooldown-temp", "--cooldown-timeout", NULL};
-    const char *flag = argv[*i], *val = NULL;
+    camp_opts *c = opts;
     lle_error err = {0};
 
-    if (!take(argc, argv, i, &val))
-        return CLI_USAGE;
-    if (strcmp(flag, "--results-dir") == 0) {
-        c->results_dir = val;
-    } else if (strcmp(flag, "--campaign-id") == 0) {
-        c->o.campaign_id = val;
-    } else if (strcmp(flag, "--order") == 0) {
-        c->o.order_set = true;
-        if (lle_campaign_order_parse(val, &c->o.order, &err) != LLE_OK)
-            return cli_fail(&err);
-    } else if (strcmp(flag, "--set") == 0) {
-        if (c->o.n_overrides >= MAX_SETS) {
-            cli_errorf("--set: at most %d", MAX_SETS);
-            return CLI_USAGE;
-        }
-        if (lle_campaign_parse_override(val, &c->sets[c->o.n_overrides], &err) != LLE_OK)
-            return cli_fail(&err);
-        c->o.n_overrides++;
-    } else {
-        for (size_t k = 0; NUMERIC[k] != NULL; k++)
-            if (strcmp(flag, NUMERIC[k]) == 0)
-                return number_flag(flag, val, c) ? -1 : CLI_USAGE;
+    if (strcmp(name, "seed") == 0) {
+        c->o.seed_set = cli_parse_u64("--seed", val, &c->o.seed);
+        return c->o.seed_set ? -1 : CLI_USAGE;
     }
+    if (strcmp(name, "order") == 0) {
+        c->o.order_set = true;
+        return lle_campaign_order_parse(val, &c->o.order, &err) == LLE_OK ? -1 : cli_fail(&err);
+    }
+    if (c->o.n_overrides >= MAX_SETS) {
+        cli_errorf("--set: at most %d", MAX_SETS);
+        return CLI_USAGE;
+    }
+    if (lle_campaign_parse_override(val, &c->sets[c->o.n_overrides], &err) != LLE_OK)
+        return cli_fail(&err);
+    c->o.n_overrides++;
     return -1;
 }
 
-static bool bool_flag(const char *a, camp_opts *c)
-{
-    struct {
-        const char *name;
-        bool *dst;
-    } flags[] = {
-        {"--dry-run", &c->dry_run},
-        {"--json", &c->json},
-        {"--restart", &c->o.restart},
-        {"--accept-changes", &c->o.accept_changes},
-        {"--retry-failed", &c->o.retry_failed},
-        {"--fail-fast", &c->o.fail_fast},
-        {"--list-scenarios", &c->list},
-        {"--markdown", &c->markdown},
-    };
-
-    for (size_t k = 0; k < sizeof flags / sizeof flags[0]; k++)
-        if (strcmp(a, flags[k].name) == 0)
-            return *flags[k].dst = true;
-    return false;
-}
-
-static bool is_value_flag(const char *a)
-{
-    static const char *const names[] = {"--results-dir",   "--campaign-id",      "--order", "--set",
-                                        "--cycles",        "--max-retries",      "--seed",  "--cooldown",
-                                        "--cooldown-temp", "--cooldown-timeout", NULL};
-
-    for (size_t k = 0; names[k] != NULL; k++)
-        if (strcmp(a, names[k]) == 0)
-            return true;
-    return false;
-}
-
-/* -1 continue, else an exit code. */
+/* -1 continue, else an exit code. Campaign flags take their value as a
+ * separate argument only: "--NAME=VALUE" is an unknown option here. */
 static int parse_args(int argc, char **argv, camp_opts *c)
 {
+    char unknown[64], help[96];
+    cli_flag_table t = {.flags = FLAGS,
+                        .n_flags = sizeof FLAGS / sizeof FLAGS[0],
+                        .command = unknown,
+                        .unknown = unknown,
+                        .help = help,
+                        .usage = USAGE,
+                        .custom = set_custom};
+
+    snprintf(unknown, sizeof unknown, "run %s", c->suite);
+    snprintf(help, sizeof help, "llm-efficiency run %s", c->suite);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int rc = -1;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            fputs(USAGE, stdout);
-            return CLI_OK;
-        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
-            cli_verbosity = 0;
-            cli_apply_verbosity();
-        } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
-            cli_verbosity++;
-            cli_apply_verbosity();
-        } else if (is_value_flag(a)) {
-            rc = value_flag(argc, argv, &i, c);
-        } else if (bool_flag(a, c)) {
-            continue;
+        if (cli_common_flag(a, USAGE, &rc)) {
+            if (rc >= 0)
+                return rc;
+        } else if (strncmp(a, "--", 2) == 0 && a[2] != '\0' && strchr(a, '=') == NULL) {
+            rc = cli_parse_flag(&t, argc, argv, &i, c);
+            if (rc >= 0)
+                return rc;
         } else if (a[0] != '-' && c->config == NULL) {
             c->config = a;
         } else {
             cli_errorf("run %s: %s '%s' (see llm-efficiency run %s --help)", c->suite,
                        a[0] == '-' ? "unknown option" : "unexpected argument", a, c->suite);
-            rc = CLI_USAGE;
+            return CLI_USAGE;
         }
-        if (rc >= 0)
-            return rc;
     }
     if (c->config == NULL && !c->list) {
         cli_errorf("run %s: a campaign file is required (see llm-efficiency config init --suite %s)", c->suite,

@@ -1,5 +1,6 @@
 /* common.c — helpers shared by the subcommands: error printing, strict number
- * parsing of flag values, signal handling, verbosity. */
+ * parsing of flag values, the table-driven flag parser, "n/a"-aware number
+ * printing, signal handling, verbosity. */
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -95,6 +96,151 @@ bool cli_parse_double(const char *flag, const char *text, double min, double max
     }
     *out = v;
     return true;
+}
+
+/* A number-kind value stored at base; false (printed) when it does not parse. */
+static bool set_number(const cli_flag *f, const char *flag, const char *val, char *base)
+{
+    long long ll;
+    double d;
+
+    switch (f->kind) {
+    case CLI_F_INT:
+        if (!cli_parse_int(flag, val, (long long)f->min, (long long)f->max, &ll))
+            return false;
+        *(int *)(void *)base = (int)ll;
+        return true;
+    case CLI_F_U64:
+        return cli_parse_u64(flag, val, (uint64_t *)(void *)base);
+    case CLI_F_FLOAT:
+        if (!cli_parse_double(flag, val, f->min, f->max, &d))
+            return false;
+        *(float *)(void *)base = (float)d;
+        return true;
+    case CLI_F_DOUBLE:
+        return cli_parse_double(flag, val, f->min, f->max, (double *)(void *)base);
+    default:
+        break;
+    }
+    return false;
+}
+
+/* Store one matched flag; val is NULL exactly when the kind takes no value. */
+static int store_flag(const cli_flag_table *t, const cli_flag *f, const char *flag, const char *val, void *opts)
+{
+    char *base = (char *)opts + f->off;
+
+    if (f->kind == CLI_F_TRUE || f->kind == CLI_F_FALSE) {
+        *(bool *)(void *)base = f->kind == CLI_F_TRUE;
+        return -1;
+    }
+    if (val == NULL) { /* not reached: every other kind takes a value */
+        cli_errorf("%s: a value is required", flag);
+        return CLI_USAGE;
+    }
+    if (f->kind == CLI_F_CUSTOM && t->custom == NULL) {
+        cli_errorf("%s: not handled by this command", flag);
+        return CLI_USAGE;
+    }
+    if (f->kind == CLI_F_CUSTOM)
+        return t->custom(f->name, val, opts);
+    if (f->kind == CLI_F_STR) {
+        *(const char **)(void *)base = val;
+        return -1;
+    }
+    return set_number(f, flag, val, base) ? -1 : CLI_USAGE;
+}
+
+int cli_parse_flag(const cli_flag_table *t, int argc, char **argv, int *i, void *opts)
+{
+    const char *arg = argv[*i] + 2, *eq = strchr(arg, '=');
+    size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+    char flag[64];
+
+    for (size_t k = 0; k < t->n_flags; k++) {
+        const cli_flag *f = &t->flags[k];
+        const char *val = NULL;
+        if (strlen(f->name) != len || strncmp(f->name, arg, len) != 0)
+            continue;
+        snprintf(flag, sizeof flag, "--%s", f->name);
+        if (f->kind != CLI_F_TRUE && f->kind != CLI_F_FALSE) {
+            val = eq ? eq + 1 : (*i + 1 < argc ? argv[++*i] : NULL);
+            if (val == NULL) {
+                cli_errorf("%s: a value is required", flag);
+                return CLI_USAGE;
+            }
+        } else if (eq != NULL) {
+            cli_errorf("%s takes no value", flag);
+            return CLI_USAGE;
+        }
+        return store_flag(t, f, flag, val, opts);
+    }
+    cli_errorf("%s: unknown option '--%.*s' (see %s --help)", t->unknown, (int)len, arg, t->help);
+    return CLI_USAGE;
+}
+
+bool cli_common_flag(const char *arg, const char *usage, int *rc)
+{
+    *rc = -1;
+    if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+        fputs(usage, stdout);
+        *rc = CLI_OK;
+    } else if (strcmp(arg, "-q") == 0 || strcmp(arg, "--quiet") == 0) {
+        cli_verbosity = 0;
+        cli_apply_verbosity();
+    } else if (strcmp(arg, "-v") == 0 || strcmp(arg, "--verbose") == 0) {
+        cli_verbosity++;
+        cli_apply_verbosity();
+    } else {
+        return false;
+    }
+    return true;
+}
+
+int cli_parse_args(const cli_flag_table *t, int argc, char **argv, int first, void *opts)
+{
+    for (int i = first; i < argc; i++) {
+        const char *a = argv[i];
+        int rc = -1;
+        if (!cli_common_flag(a, t->usage, &rc)) {
+            if (strncmp(a, "--", 2) == 0 && a[2] != '\0') {
+                rc = cli_parse_flag(t, argc, argv, &i, opts);
+            } else {
+                cli_errorf("%s: unexpected argument '%s'", t->command, a);
+                rc = CLI_USAGE;
+            }
+        }
+        if (rc >= 0)
+            return rc;
+    }
+    return -1;
+}
+
+const char *cli_num(char *buf, size_t size, int prec, double v)
+{
+    if (isfinite(v))
+        snprintf(buf, size, "%.*f", prec, v);
+    else
+        snprintf(buf, size, "n/a");
+    return buf;
+}
+
+void cli_print_value(int width, const char *label, int prec, double v)
+{
+    char b[CLI_NUM_MAX];
+
+    printf("  %-*s %14s\n", width, label, cli_num(b, sizeof b, prec, v));
+}
+
+void cli_print_stats_row(int width, const char *name, const lle_stats *s, double scale)
+{
+    const double v[6] = {s->mean, s->p50, s->p90, s->p99, s->min, s->max};
+    char b[CLI_NUM_MAX];
+
+    printf("  %-*s", width, name);
+    for (int k = 0; k < 6; k++)
+        printf(" %10s", cli_num(b, sizeof b, 2, v[k] * scale));
+    putchar('\n');
 }
 
 static void on_signal(int sig)

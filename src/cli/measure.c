@@ -224,12 +224,13 @@ static int run_command(const measure_opts *o, lle_measured_command *cmd, char *w
 
 static void print_reading(const lle_energy_reading *r, bool net)
 {
-    char net_col[32] = "";
+    char net_col[CLI_NUM_MAX + 16] = "", e[CLI_NUM_MAX], avg[CLI_NUM_MAX], peak[CLI_NUM_MAX];
 
     if (net)
-        snprintf(net_col, sizeof net_col, "%12.3f", r->net_energy_j);
-    fprintf(stderr, "  %-26s %-9s %12.3f %9.2f %9.2f%s%s%s\n", r->source, lle_energy_method_name(r->method),
-            r->energy_j, r->avg_power_w, r->peak_power_w, net_col, r->in_total ? "" : "  (inside another)",
+        snprintf(net_col, sizeof net_col, "%12s", cli_num(e, sizeof e, 3, r->net_energy_j));
+    fprintf(stderr, "  %-26s %-9s %12s %9s %9s%s%s%s\n", r->source, lle_energy_method_name(r->method),
+            cli_num(e, sizeof e, 3, r->energy_j), cli_num(avg, sizeof avg, 2, r->avg_power_w),
+            cli_num(peak, sizeof peak, 2, r->peak_power_w), net_col, r->in_total ? "" : "  (inside another)",
             r->partial          ? "  PARTIAL"
             : r->low_confidence ? "  low confidence"
                                 : "");

@@ -64,170 +64,85 @@ typedef struct remote_opts {
     bool json, save;
 } remote_opts;
 
-enum kind { K_STR, K_INT, K_U64, K_FLOAT, K_DOUBLE, K_SPECIAL };
-
-typedef struct flag_spec {
-    const char *name;
-    enum kind kind;
-    size_t off;
-    double min, max;
-} flag_spec;
-
-#define CFG(f) offsetof(lle_remote_config, f)
+#define CFG(f) offsetof(remote_opts, cfg.f)
+#define OPT(f) offsetof(remote_opts, f)
 #define BIG    16777216.0
 #define DAY    86400.0
 
-static const flag_spec FLAGS[] = {
-    {"base-url", K_STR, CFG(base_url), 0, 0},
-    {"model-name", K_STR, CFG(model_name), 0, 0},
-    {"endpoint", K_STR, CFG(endpoint), 0, 0},
-    {"api-key-env", K_STR, CFG(api_key_env), 0, 0},
-    {"extra-body", K_STR, CFG(extra_body), 0, 0},
-    {"ca-file", K_STR, CFG(ca_file), 0, 0},
-    {"connect-timeout", K_DOUBLE, CFG(connect_timeout_s), 0.001, DAY},
-    {"first-byte-timeout", K_DOUBLE, CFG(first_byte_timeout_s), 0.001, DAY},
-    {"idle-timeout", K_DOUBLE, CFG(idle_timeout_s), 0.001, DAY},
-    {"total-timeout", K_DOUBLE, CFG(total_timeout_s), 0.001, DAY},
-    {"tokenizer", K_STR, CFG(tokenizer), 0, 0},
-    {"max-output-tokens", K_INT, CFG(max_output_tokens), 1, BIG},
-    {"min-output-tokens", K_INT, CFG(min_output_tokens), 0, BIG},
-    {"temperature", K_FLOAT, CFG(temperature), 0, 100},
-    {"seed", K_U64, CFG(seed), 0, 0},
-    {"requests", K_INT, CFG(n_requests), 1, 10000000},
-    {"prompts", K_INT, CFG(n_requests), 1, 10000000},
-    {"max-input-tokens", K_INT, CFG(max_input_tokens), 1, BIG},
-    {"min-input-tokens", K_INT, CFG(min_input_tokens), 1, BIG},
-    {"prompt-file", K_STR, CFG(prompt_file), 0, 0},
-    {"prompt-format", K_STR, CFG(prompt_format), 0, 0},
-    {"prompt-order", K_STR, CFG(prompt_order), 0, 0},
-    {"load", K_STR, CFG(load), 0, 0},
-    {"concurrency", K_INT, CFG(concurrency), 1, 100000},
-    {"rate", K_DOUBLE, CFG(rate), 1e-6, 1e6},
-    {"burstiness", K_DOUBLE, CFG(burstiness), 1e-3, 1000},
-    {"burst-size", K_INT, CFG(burst_size), 1, 10000000},
-    {"burst-interval", K_DOUBLE, CFG(burst_interval_s), 1e-6, DAY},
-    {"trace", K_STR, CFG(trace_file), 0, 0},
-    {"max-inflight", K_INT, CFG(max_inflight), 1, 10000000},
-    {"duration", K_DOUBLE, CFG(duration_s), 0.001, 30 * DAY},
-    {"warmup", K_INT, CFG(warmup), 0, 100000},
-    {"slo-ttft", K_DOUBLE, CFG(slo_ttft_s), 0, DAY},
-    {"slo-tpot", K_DOUBLE, CFG(slo_tpot_s), 0, DAY},
-    {"slo-e2e", K_DOUBLE, CFG(slo_e2e_s), 0, DAY},
-    {"dcgm-url", K_STR, CFG(dcgm_url), 0, 0},
-    {"dcgm-timeout", K_DOUBLE, CFG(dcgm_timeout_s), 0.001, 600},
-    {"engine", K_SPECIAL, 0, 0, 0},
-    {"no-stream", K_SPECIAL, 0, 0, 0},
-    {"insecure", K_SPECIAL, 0, 0, 0},
-    {"no-ignore-eos", K_SPECIAL, 0, 0, 0},
-    {"results-dir", K_SPECIAL, 0, 0, 0},
-    {"no-save", K_SPECIAL, 0, 0, 0},
-    {"json", K_SPECIAL, 0, 0, 0},
-    {"sweep", K_SPECIAL, 0, 0, 0},
-    {"saturation-tol", K_SPECIAL, 0, 0, 0},
+static const cli_flag FLAGS[] = {
+    {"base-url", CLI_F_STR, CFG(base_url), 0, 0},
+    {"model-name", CLI_F_STR, CFG(model_name), 0, 0},
+    {"endpoint", CLI_F_STR, CFG(endpoint), 0, 0},
+    {"api-key-env", CLI_F_STR, CFG(api_key_env), 0, 0},
+    {"extra-body", CLI_F_STR, CFG(extra_body), 0, 0},
+    {"ca-file", CLI_F_STR, CFG(ca_file), 0, 0},
+    {"connect-timeout", CLI_F_DOUBLE, CFG(connect_timeout_s), 0.001, DAY},
+    {"first-byte-timeout", CLI_F_DOUBLE, CFG(first_byte_timeout_s), 0.001, DAY},
+    {"idle-timeout", CLI_F_DOUBLE, CFG(idle_timeout_s), 0.001, DAY},
+    {"total-timeout", CLI_F_DOUBLE, CFG(total_timeout_s), 0.001, DAY},
+    {"tokenizer", CLI_F_STR, CFG(tokenizer), 0, 0},
+    {"max-output-tokens", CLI_F_INT, CFG(max_output_tokens), 1, BIG},
+    {"min-output-tokens", CLI_F_INT, CFG(min_output_tokens), 0, BIG},
+    {"temperature", CLI_F_FLOAT, CFG(temperature), 0, 100},
+    {"seed", CLI_F_U64, CFG(seed), 0, 0},
+    {"requests", CLI_F_INT, CFG(n_requests), 1, 10000000},
+    {"prompts", CLI_F_INT, CFG(n_requests), 1, 10000000},
+    {"max-input-tokens", CLI_F_INT, CFG(max_input_tokens), 1, BIG},
+    {"min-input-tokens", CLI_F_INT, CFG(min_input_tokens), 1, BIG},
+    {"prompt-file", CLI_F_STR, CFG(prompt_file), 0, 0},
+    {"prompt-format", CLI_F_STR, CFG(prompt_format), 0, 0},
+    {"prompt-order", CLI_F_STR, CFG(prompt_order), 0, 0},
+    {"load", CLI_F_STR, CFG(load), 0, 0},
+    {"concurrency", CLI_F_INT, CFG(concurrency), 1, 100000},
+    {"rate", CLI_F_DOUBLE, CFG(rate), 1e-6, 1e6},
+    {"burstiness", CLI_F_DOUBLE, CFG(burstiness), 1e-3, 1000},
+    {"burst-size", CLI_F_INT, CFG(burst_size), 1, 10000000},
+    {"burst-interval", CLI_F_DOUBLE, CFG(burst_interval_s), 1e-6, DAY},
+    {"trace", CLI_F_STR, CFG(trace_file), 0, 0},
+    {"max-inflight", CLI_F_INT, CFG(max_inflight), 1, 10000000},
+    {"duration", CLI_F_DOUBLE, CFG(duration_s), 0.001, 30 * DAY},
+    {"warmup", CLI_F_INT, CFG(warmup), 0, 100000},
+    {"slo-ttft", CLI_F_DOUBLE, CFG(slo_ttft_s), 0, DAY},
+    {"slo-tpot", CLI_F_DOUBLE, CFG(slo_tpot_s), 0, DAY},
+    {"slo-e2e", CLI_F_DOUBLE, CFG(slo_e2e_s), 0, DAY},
+    {"dcgm-url", CLI_F_STR, CFG(dcgm_url), 0, 0},
+    {"dcgm-timeout", CLI_F_DOUBLE, CFG(dcgm_timeout_s), 0.001, 600},
+    {"engine", CLI_F_CUSTOM, 0, 0, 0},
+    {"no-stream", CLI_F_FALSE, CFG(stream), 0, 0},
+    {"insecure", CLI_F_FALSE, CFG(tls_verify), 0, 0},
+    {"no-ignore-eos", CLI_F_FALSE, CFG(ignore_eos), 0, 0},
+    {"results-dir", CLI_F_STR, OPT(results_dir), 0, 0},
+    {"no-save", CLI_F_FALSE, OPT(save), 0, 0},
+    {"json", CLI_F_TRUE, OPT(json), 0, 0},
+    {"sweep", CLI_F_STR, OPT(sweep), 0, 0},
+    {"saturation-tol", CLI_F_DOUBLE, OPT(tol), 1e-6, 0.999},
 };
-#define N_FLAGS (sizeof FLAGS / sizeof FLAGS[0])
 
-static bool set_value(const flag_spec *f, const char *flag, const char *val, lle_remote_config *cfg)
+/* The one CLI_F_CUSTOM flag, --engine: run.c sent only openai here. */
+static int set_custom(const char *name, const char *val, void *opts)
 {
-    char *base = (char *)cfg + f->off;
-    long long ll;
-    double d;
-
-    switch (f->kind) {
-    case K_STR:
-        *(const char **)(void *)base = val;
-        return true;
-    case K_INT:
-        if (!cli_parse_int(flag, val, (long long)f->min, (long long)f->max, &ll))
-            return false;
-        *(int *)(void *)base = (int)ll;
-        return true;
-    case K_U64:
-        return cli_parse_u64(flag, val, (uint64_t *)(void *)base);
-    case K_FLOAT:
-        if (!cli_parse_double(flag, val, f->min, f->max, &d))
-            return false;
-        *(float *)(void *)base = (float)d;
-        return true;
-    case K_DOUBLE:
-        return cli_parse_double(flag, val, f->min, f->max, (double *)(void *)base);
-    case K_SPECIAL:
-        break;
-    }
-    return false;
-}
-
-static bool takes_value(const flag_spec *f)
-{
-    static const char *const VALUED[] = {"engine", "results-dir", "sweep", "saturation-tol", NULL};
-
-    if (f->kind != K_SPECIAL)
-        return true;
-    for (const char *const *v = VALUED; *v != NULL; v++)
-        if (strcmp(f->name, *v) == 0)
-            return true;
-    return false;
-}
-
-static bool set_special(const char *name, const char *val, remote_opts *o)
-{
-    if (strcmp(name, "engine") == 0 && strcmp(val, "openai") != 0) {
-        cli_errorf("--engine: '%s' is not handled here (openai)", val);
-        return false;
-    }
-    if (strcmp(name, "saturation-tol") == 0)
-        return cli_parse_double("--saturation-tol", val, 1e-6, 0.999, &o->tol);
-    if (strcmp(name, "no-stream") == 0)
-        o->cfg.stream = false;
-    else if (strcmp(name, "insecure") == 0)
-        o->cfg.tls_verify = false;
-    else if (strcmp(name, "no-ignore-eos") == 0)
-        o->cfg.ignore_eos = false;
-    else if (strcmp(name, "results-dir") == 0)
-        o->results_dir = val;
-    else if (strcmp(name, "no-save") == 0)
-        o->save = false;
-    else if (strcmp(name, "json") == 0)
-        o->json = true;
-    else if (strcmp(name, "sweep") == 0)
-        o->sweep = val;
-    return true;
-}
-
-/* One "--name [value]" or "--name=value" at argv[*i]; -1 continue, else exit code. */
-static int parse_flag(int argc, char **argv, int *i, remote_opts *o)
-{
-    const char *arg = argv[*i] + 2, *eq = strchr(arg, '=');
-    size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
-    char flag[64];
-
-    for (size_t k = 0; k < N_FLAGS; k++) {
-        const flag_spec *f = &FLAGS[k];
-        const char *val = NULL;
-        if (strlen(f->name) != len || strncmp(f->name, arg, len) != 0)
-            continue;
-        snprintf(flag, sizeof flag, "--%s", f->name);
-        if (takes_value(f)) {
-            val = eq ? eq + 1 : (*i + 1 < argc ? argv[++*i] : NULL);
-            if (val == NULL) {
-                cli_errorf("%s: a value is required", flag);
-                return CLI_USAGE;
-            }
-        } else if (eq != NULL) {
-            cli_errorf("%s takes no value", flag);
-            return CLI_USAGE;
-        }
-        if (f->kind == K_SPECIAL)
-            return set_special(f->name, val, o) ? -1 : CLI_USAGE;
-        return set_value(f, flag, val, &o->cfg) ? -1 : CLI_USAGE;
-    }
-    cli_errorf("run single --engine openai: unknown option '--%.*s' (see --engine openai --help)", (int)len, arg);
+    (void)name;
+    (void)opts;
+    if (strcmp(val, "openai") == 0)
+        return -1;
+    cli_errorf("--engine: '%s' is not handled here (openai)", val);
     return CLI_USAGE;
 }
+
+static const cli_flag_table REMOTE_FLAGS = {
+    .flags = FLAGS,
+    .n_flags = sizeof FLAGS / sizeof FLAGS[0],
+    .command = "run single",
+    .unknown = "run single --engine openai",
+    .help = "--engine openai",
+    .usage = REMOTE_USAGE,
+    .custom = set_custom,
+};
 
 static int parse_args(int argc, char **argv, remote_opts *o)
 {
     lle_error err = {0};
+    int rc;
 
     lle_remote_config_init(&o->cfg);
     o->results_dir = "results";
@@ -235,27 +150,9 @@ static int parse_args(int argc, char **argv, remote_opts *o)
     o->json = false;
     o->sweep = NULL;
     o->tol = 0.05;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int rc = -1;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            fputs(REMOTE_USAGE, stdout);
-            return CLI_OK;
-        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
-            cli_verbosity = 0;
-            cli_apply_verbosity();
-        } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
-            cli_verbosity++;
-            cli_apply_verbosity();
-        } else if (strncmp(a, "--", 2) == 0 && a[2] != '\0') {
-            rc = parse_flag(argc, argv, &i, o);
-        } else {
-            cli_errorf("run single: unexpected argument '%s'", a);
-            rc = CLI_USAGE;
-        }
-        if (rc >= 0)
-            return rc;
-    }
+    rc = cli_parse_args(&REMOTE_FLAGS, argc, argv, 1, o);
+    if (rc >= 0)
+        return rc;
     if (lle_remote_config_validate(&o->cfg, &err) != LLE_OK)
         return cli_fail(&err);
     return -1;
@@ -311,12 +208,6 @@ static void on_progress(int done, int total, double tok_s, void *user)
     fflush(stderr);
 }
 
-static void print_stats_row(const char *name, const lle_stats *s)
-{
-    printf("  %-9s %10.2f %10.2f %10.2f %10.2f %10.2f %10.2f\n", name, s->mean * 1e3, s->p50 * 1e3, s->p90 * 1e3,
-           s->p99 * 1e3, s->min * 1e3, s->max * 1e3);
-}
-
 static void print_errors(const lle_remote_result *r)
 {
     bool any = false;
@@ -340,16 +231,16 @@ static void print_table(const lle_remote_result *r, const char *saved)
            r->n_failed, r->n_in_window, r->window_open_s, r->window_close_s);
     print_errors(r);
     printf("\n  %-28s %14s\n", "metric", "value");
-    printf("  %-28s %14.3f\n", "window (s)", r->wall_s);
+    cli_print_value(28, "window (s)", 3, r->wall_s);
     if (r->offered_rate > 0)
-        printf("  %-28s %14.3f\n", "offered rate (req/s)", r->offered_rate);
-    printf("  %-28s %14.3f\n", "send rate (req/s)", r->send_rate);
-    printf("  %-28s %14.3f\n", "completion rate (req/s)", r->completion_rate);
-    printf("  %-28s %14.2f\n", "output tokens/s", r->output_tok_s);
-    printf("  %-28s %14.2f\n", "total tokens/s", r->total_tok_s);
-    printf("  %-28s %14.3f\n", "goodput (req/s)", r->goodput_rps);
-    printf("  %-28s %14.3f\n", "SLO attainment", r->slo_attainment);
-    printf("  %-28s %14.0f\n", "max concurrency", r->max_concurrency);
+        cli_print_value(28, "offered rate (req/s)", 3, r->offered_rate);
+    cli_print_value(28, "send rate (req/s)", 3, r->send_rate);
+    cli_print_value(28, "completion rate (req/s)", 3, r->completion_rate);
+    cli_print_value(28, "output tokens/s", 2, r->output_tok_s);
+    cli_print_value(28, "total tokens/s", 2, r->total_tok_s);
+    cli_print_value(28, "goodput (req/s)", 3, r->goodput_rps);
+    cli_print_value(28, "SLO attainment", 3, r->slo_attainment);
+    cli_print_value(28, "max concurrency", 0, r->max_concurrency);
     if (r->energy.available)
         printf("  %-28s %14.3f  (%s, %d GPUs)\n", "server energy (J)", r->energy.energy_j, r->energy.source,
                r->energy.n_gpus);
@@ -359,12 +250,12 @@ static void print_table(const lle_remote_result *r, const char *saved)
         printf("  token counts: %zu of %zu compared requests differ from the local tokenizer (mean |diff| %.2f)\n",
                r->n_usage_mismatch, r->n_usage_compared, r->usage_abs_diff_mean);
     printf("\n  %-9s %10s %10s %10s %10s %10s %10s\n", "ms", "mean", "p50", "p90", "p99", "min", "max");
-    print_stats_row("TTFT", &r->ttft);
-    print_stats_row("TPOT", &r->tpot);
-    print_stats_row("ITL", &r->itl);
-    print_stats_row("E2E", &r->e2e);
-    print_stats_row("queue", &r->queue);
-    print_stats_row("chunk gap", &r->chunk_gap);
+    cli_print_stats_row(9, "TTFT", &r->ttft, 1e3);
+    cli_print_stats_row(9, "TPOT", &r->tpot, 1e3);
+    cli_print_stats_row(9, "ITL", &r->itl, 1e3);
+    cli_print_stats_row(9, "E2E", &r->e2e, 1e3);
+    cli_print_stats_row(9, "queue", &r->queue, 1e3);
+    cli_print_stats_row(9, "chunk gap", &r->chunk_gap, 1e3);
     if (saved != NULL)
         printf("\n  saved to %s\n", saved);
 }

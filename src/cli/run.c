@@ -94,109 +94,70 @@ typedef struct run_opts {
     bool save;
 } run_opts;
 
-enum kind { K_STR, K_INT, K_U64, K_FLOAT, K_DOUBLE, K_SPECIAL };
-
-typedef struct flag_spec {
-    const char *name;
-    enum kind kind;
-    size_t off; /* offset into lle_run_config */
-    double min, max;
-} flag_spec;
-
-#define CFG(f) offsetof(lle_run_config, f)
+#define CFG(f) offsetof(run_opts, cfg.f)
+#define OPT(f) offsetof(run_opts, f)
 #define BIG    16777216.0
 
-static const flag_spec FLAGS[] = {
-    {"model", K_STR, CFG(model_path), 0, 0},
-    {"preset", K_STR, CFG(preset), 0, 0},
-    {"type", K_STR, CFG(preset_type), 0, 0},
-    {"kv-type", K_STR, CFG(kv_type), 0, 0},
-    {"ctx", K_INT, CFG(n_ctx), 1, BIG},
-    {"threads", K_INT, CFG(n_threads), 1, 4096},
-    {"threads-batch", K_INT, CFG(n_threads_batch), 1, 4096},
-    {"n-batch", K_INT, CFG(n_batch), 1, BIG},
-    {"n-ubatch", K_INT, CFG(n_ubatch), 1, BIG},
-    {"ngl", K_INT, CFG(n_gpu_layers), -1, 100000},
-    {"split-mode", K_STR, CFG(split_mode), 0, 0},
-    {"main-gpu", K_INT, CFG(main_gpu), 0, 1024},
-    {"batch-size", K_INT, CFG(batch_size), 1, 4096},
-    {"adaptive-batching", K_INT, CFG(adaptive_tokens), 1, BIG},
-    {"adaptive-max-batch", K_INT, CFG(adaptive_max_batch), 1, 4096},
-    {"decoding-preset", K_STR, CFG(decoding_preset), 0, 0},
-    {"temperature", K_FLOAT, CFG(temperature), 0, 100},
-    {"top-k", K_INT, CFG(top_k), 0, 1000000},
-    {"top-p", K_FLOAT, CFG(top_p), 0, 1},
-    {"min-p", K_FLOAT, CFG(min_p), 0, 1},
-    {"repeat-penalty", K_FLOAT, CFG(repeat_penalty), 0, 100},
-    {"repeat-last-n", K_INT, CFG(repeat_last_n), 0, BIG},
-    {"min-output-tokens", K_INT, CFG(min_output_tokens), 0, BIG},
-    {"seed", K_U64, CFG(seed), 0, 0},
-    {"prompts", K_INT, CFG(n_prompts), 1, 10000000},
-    {"prompt-file", K_STR, CFG(prompt_file), 0, 0},
-    {"prompt-format", K_STR, CFG(prompt_format), 0, 0},
-    {"prompt-order", K_STR, CFG(prompt_order), 0, 0},
-    {"max-input-tokens", K_INT, CFG(max_input_tokens), 1, BIG},
-    {"min-input-tokens", K_INT, CFG(min_input_tokens), 1, BIG},
-    {"max-output-tokens", K_INT, CFG(max_output_tokens), 1, BIG},
-    {"traffic", K_STR, CFG(traffic), 0, 0},
-    {"delay", K_DOUBLE, CFG(delay_s), 0, 86400},
-    {"delay-min", K_DOUBLE, CFG(delay_min_s), 0, 86400},
-    {"delay-max", K_DOUBLE, CFG(delay_max_s), 0, 86400},
-    {"burst-size", K_INT, CFG(burst_size), 1, 10000000},
-    {"burst-interval", K_DOUBLE, CFG(burst_interval_s), 0, 86400},
-    {"rate", K_DOUBLE, CFG(rate), 0, 1e9},
-    {"warmup", K_INT, CFG(warmup), 0, 1000},
-    {"repeat", K_INT, CFG(repeat), 1, 100000},
-    {"energy-interval", K_DOUBLE, CFG(energy_interval_s), 0.01, 60},
-    {"idle-baseline", K_DOUBLE, CFG(idle_baseline_s), 0, 3600},
-    {"baseline-ttl", K_DOUBLE, CFG(baseline_ttl_s), 0, 31536000},
-    {"energy-sources", K_STR, CFG(energy_sources), 0, 0},
-    {"cpu-tdp", K_DOUBLE, CFG(cpu_tdp_w), 0, 10000},
-    {"carbon-intensity", K_STR, CFG(carbon_intensity), 0, 0},
-    {"pue", K_DOUBLE, CFG(pue), 1, 10},
-    {"peak-flops", K_DOUBLE, CFG(peak_flops_per_s), 0, 1e20},
-    {"peak-bandwidth", K_DOUBLE, CFG(peak_bandwidth_bytes_per_s), 0, 1e16},
-    {"no-energy", K_SPECIAL, 0, 0, 0},
-    {"no-flops", K_SPECIAL, 0, 0, 0},
-    {"no-energy-estimates", K_SPECIAL, 0, 0, 0},
-    {"flash-attn", K_SPECIAL, 0, 0, 0},
-    {"tensor-split", K_SPECIAL, 0, 0, 0},
-    {"no-ignore-eos", K_SPECIAL, 0, 0, 0},
-    {"results-dir", K_SPECIAL, 0, 0, 0},
-    {"no-save", K_SPECIAL, 0, 0, 0},
-    {"json", K_SPECIAL, 0, 0, 0},
+static const cli_flag FLAGS[] = {
+    {"model", CLI_F_STR, CFG(model_path), 0, 0},
+    {"preset", CLI_F_STR, CFG(preset), 0, 0},
+    {"type", CLI_F_STR, CFG(preset_type), 0, 0},
+    {"kv-type", CLI_F_STR, CFG(kv_type), 0, 0},
+    {"ctx", CLI_F_INT, CFG(n_ctx), 1, BIG},
+    {"threads", CLI_F_INT, CFG(n_threads), 1, 4096},
+    {"threads-batch", CLI_F_INT, CFG(n_threads_batch), 1, 4096},
+    {"n-batch", CLI_F_INT, CFG(n_batch), 1, BIG},
+    {"n-ubatch", CLI_F_INT, CFG(n_ubatch), 1, BIG},
+    {"ngl", CLI_F_INT, CFG(n_gpu_layers), -1, 100000},
+    {"split-mode", CLI_F_STR, CFG(split_mode), 0, 0},
+    {"main-gpu", CLI_F_INT, CFG(main_gpu), 0, 1024},
+    {"batch-size", CLI_F_INT, CFG(batch_size), 1, 4096},
+    {"adaptive-batching", CLI_F_INT, CFG(adaptive_tokens), 1, BIG},
+    {"adaptive-max-batch", CLI_F_INT, CFG(adaptive_max_batch), 1, 4096},
+    {"decoding-preset", CLI_F_STR, CFG(decoding_preset), 0, 0},
+    {"temperature", CLI_F_FLOAT, CFG(temperature), 0, 100},
+    {"top-k", CLI_F_INT, CFG(top_k), 0, 1000000},
+    {"top-p", CLI_F_FLOAT, CFG(top_p), 0, 1},
+    {"min-p", CLI_F_FLOAT, CFG(min_p), 0, 1},
+    {"repeat-penalty", CLI_F_FLOAT, CFG(repeat_penalty), 0, 100},
+    {"repeat-last-n", CLI_F_INT, CFG(repeat_last_n), 0, BIG},
+    {"min-output-tokens", CLI_F_INT, CFG(min_output_tokens), 0, BIG},
+    {"seed", CLI_F_U64, CFG(seed), 0, 0},
+    {"prompts", CLI_F_INT, CFG(n_prompts), 1, 10000000},
+    {"prompt-file", CLI_F_STR, CFG(prompt_file), 0, 0},
+    {"prompt-format", CLI_F_STR, CFG(prompt_format), 0, 0},
+    {"prompt-order", CLI_F_STR, CFG(prompt_order), 0, 0},
+    {"max-input-tokens", CLI_F_INT, CFG(max_input_tokens), 1, BIG},
+    {"min-input-tokens", CLI_F_INT, CFG(min_input_tokens), 1, BIG},
+    {"max-output-tokens", CLI_F_INT, CFG(max_output_tokens), 1, BIG},
+    {"traffic", CLI_F_STR, CFG(traffic), 0, 0},
+    {"delay", CLI_F_DOUBLE, CFG(delay_s), 0, 86400},
+    {"delay-min", CLI_F_DOUBLE, CFG(delay_min_s), 0, 86400},
+    {"delay-max", CLI_F_DOUBLE, CFG(delay_max_s), 0, 86400},
+    {"burst-size", CLI_F_INT, CFG(burst_size), 1, 10000000},
+    {"burst-interval", CLI_F_DOUBLE, CFG(burst_interval_s), 0, 86400},
+    {"rate", CLI_F_DOUBLE, CFG(rate), 0, 1e9},
+    {"warmup", CLI_F_INT, CFG(warmup), 0, 1000},
+    {"repeat", CLI_F_INT, CFG(repeat), 1, 100000},
+    {"energy-interval", CLI_F_DOUBLE, CFG(energy_interval_s), 0.01, 60},
+    {"idle-baseline", CLI_F_DOUBLE, CFG(idle_baseline_s), 0, 3600},
+    {"baseline-ttl", CLI_F_DOUBLE, CFG(baseline_ttl_s), 0, 31536000},
+    {"energy-sources", CLI_F_STR, CFG(energy_sources), 0, 0},
+    {"cpu-tdp", CLI_F_DOUBLE, CFG(cpu_tdp_w), 0, 10000},
+    {"carbon-intensity", CLI_F_STR, CFG(carbon_intensity), 0, 0},
+    {"pue", CLI_F_DOUBLE, CFG(pue), 1, 10},
+    {"peak-flops", CLI_F_DOUBLE, CFG(peak_flops_per_s), 0, 1e20},
+    {"peak-bandwidth", CLI_F_DOUBLE, CFG(peak_bandwidth_bytes_per_s), 0, 1e16},
+    {"no-energy", CLI_F_FALSE, CFG(energy), 0, 0},
+    {"no-flops", CLI_F_FALSE, CFG(flops), 0, 0},
+    {"no-energy-estimates", CLI_F_FALSE, CFG(energy_estimates), 0, 0},
+    {"flash-attn", CLI_F_CUSTOM, 0, 0, 0},
+    {"tensor-split", CLI_F_CUSTOM, 0, 0, 0},
+    {"no-ignore-eos", CLI_F_FALSE, CFG(ignore_eos), 0, 0},
+    {"results-dir", CLI_F_STR, OPT(results_dir), 0, 0},
+    {"no-save", CLI_F_FALSE, OPT(save), 0, 0},
+    {"json", CLI_F_TRUE, OPT(json), 0, 0},
 };
-#define N_FLAGS (sizeof FLAGS / sizeof FLAGS[0])
-
-static bool set_value(const flag_spec *f, const char *flag, const char *val, lle_run_config *cfg)
-{
-    char *base = (char *)cfg + f->off;
-    long long ll;
-    double d;
-
-    switch (f->kind) {
-    case K_STR:
-        *(const char **)(void *)base = val;
-        return true;
-    case K_INT:
-        if (!cli_parse_int(flag, val, (long long)f->min, (long long)f->max, &ll))
-            return false;
-        *(int *)(void *)base = (int)ll;
-        return true;
-    case K_U64:
-        return cli_parse_u64(flag, val, (uint64_t *)(void *)base);
-    case K_FLOAT:
-        if (!cli_parse_double(flag, val, f->min, f->max, &d))
-            return false;
-        *(float *)(void *)base = (float)d;
-        return true;
-    case K_DOUBLE:
-        return cli_parse_double(flag, val, f->min, f->max, (double *)(void *)base);
-    case K_SPECIAL:
-        break;
-    }
-    return false;
-}
 
 static bool parse_tensor_split(const char *val, lle_run_config *cfg)
 {
@@ -221,72 +182,36 @@ static bool parse_tensor_split(const char *val, lle_run_config *cfg)
     return true;
 }
 
-static bool set_special(const char *name, const char *val, run_opts *o)
+/* The CLI_F_CUSTOM flags: --flash-attn and --tensor-split. */
+static int set_custom(const char *name, const char *val, void *opts)
 {
-    if (strcmp(name, "flash-attn") == 0) {
-        o->cfg.flash_attn = strcmp(val, "on") == 0     ? 1
-                            : strcmp(val, "off") == 0  ? 0
-                            : strcmp(val, "auto") == 0 ? -1
-                                                       : -2;
-        if (o->cfg.flash_attn == -2)
-            cli_errorf("--flash-attn: '%s' is not one of auto, on, off", val);
-        return o->cfg.flash_attn != -2;
-    }
+    static const struct {
+        const char *name;
+        int value;
+    } FLASH_ATTN[] = {{"auto", -1}, {"on", 1}, {"off", 0}};
+    run_opts *o = opts;
+
     if (strcmp(name, "tensor-split") == 0)
-        return parse_tensor_split(val, &o->cfg);
-    if (strcmp(name, "results-dir") == 0)
-        o->results_dir = val;
-    else if (strcmp(name, "no-save") == 0)
-        o->save = false;
-    else if (strcmp(name, "json") == 0)
-        o->json = true;
-    else if (strcmp(name, "no-ignore-eos") == 0)
-        o->cfg.ignore_eos = false;
-    else if (strcmp(name, "no-energy") == 0)
-        o->cfg.energy = false;
-    else if (strcmp(name, "no-flops") == 0)
-        o->cfg.flops = false;
-    else if (strcmp(name, "no-energy-estimates") == 0)
-        o->cfg.energy_estimates = false;
-    return true;
-}
-
-static bool takes_value(const flag_spec *f)
-{
-    return f->kind != K_SPECIAL || strcmp(f->name, "flash-attn") == 0 || strcmp(f->name, "tensor-split") == 0 ||
-           strcmp(f->name, "results-dir") == 0;
-}
-
-/* One "--name [value]" or "--name=value" at argv[*i]; -1 continue, else exit code. */
-static int parse_flag(int argc, char **argv, int *i, run_opts *o)
-{
-    const char *arg = argv[*i] + 2, *eq = strchr(arg, '=');
-    size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
-    char flag[64];
-
-    for (size_t k = 0; k < N_FLAGS; k++) {
-        const flag_spec *f = &FLAGS[k];
-        const char *val = NULL;
-        if (strlen(f->name) != len || strncmp(f->name, arg, len) != 0)
-            continue;
-        snprintf(flag, sizeof flag, "--%s", f->name);
-        if (takes_value(f)) {
-            val = eq ? eq + 1 : (*i + 1 < argc ? argv[++*i] : NULL);
-            if (val == NULL) {
-                cli_errorf("%s: a value is required", flag);
-                return CLI_USAGE;
-            }
-        } else if (eq != NULL) {
-            cli_errorf("%s takes no value", flag);
-            return CLI_USAGE;
+        return parse_tensor_split(val, &o->cfg) ? -1 : CLI_USAGE;
+    for (size_t k = 0; k < sizeof FLASH_ATTN / sizeof FLASH_ATTN[0]; k++) {
+        if (strcmp(val, FLASH_ATTN[k].name) == 0) {
+            o->cfg.flash_attn = FLASH_ATTN[k].value;
+            return -1;
         }
-        if (f->kind == K_SPECIAL)
-            return set_special(f->name, val, o) ? -1 : CLI_USAGE;
-        return set_value(f, flag, val, &o->cfg) ? -1 : CLI_USAGE;
     }
-    cli_errorf("run single: unknown option '--%.*s' (see llm-efficiency run single --help)", (int)len, arg);
+    cli_errorf("--flash-attn: '%s' is not one of auto, on, off", val);
     return CLI_USAGE;
 }
+
+static const cli_flag_table RUN_FLAGS = {
+    .flags = FLAGS,
+    .n_flags = sizeof FLAGS / sizeof FLAGS[0],
+    .command = "run single",
+    .unknown = "run single",
+    .help = "llm-efficiency run single",
+    .usage = RUN_USAGE,
+    .custom = set_custom,
+};
 
 /* Load CONFIG into o->cfg, printing its diagnostics; -1 continue, else exit code. */
 static int load_config_file(const char *path, run_opts *o)
@@ -310,7 +235,7 @@ static int load_config_file(const char *path, run_opts *o)
 static int parse_args(int argc, char **argv, run_opts *o)
 {
     const char *file_model = NULL, *file_preset = NULL;
-    int first = 1;
+    int first = 1, rc;
 
     lle_run_config_init(&o->cfg);
     o->results_dir = "results";
@@ -318,7 +243,7 @@ static int parse_args(int argc, char **argv, run_opts *o)
     o->json = false;
     o->file = NULL;
     if (argc > 1 && argv[1][0] != '-') { /* CONFIG first; a model flag replaces its model */
-        int rc = load_config_file(argv[1], o);
+        rc = load_config_file(argv[1], o);
         if (rc >= 0)
             return rc;
         file_model = o->cfg.model_path;
@@ -326,27 +251,9 @@ static int parse_args(int argc, char **argv, run_opts *o)
         o->cfg.model_path = o->cfg.preset = NULL;
         first = 2;
     }
-    for (int i = first; i < argc; i++) {
-        const char *a = argv[i];
-        int rc = -1;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            fputs(RUN_USAGE, stdout);
-            return CLI_OK;
-        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
-            cli_verbosity = 0;
-            cli_apply_verbosity();
-        } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
-            cli_verbosity++;
-            cli_apply_verbosity();
-        } else if (strncmp(a, "--", 2) == 0 && a[2] != '\0') {
-            rc = parse_flag(argc, argv, &i, o);
-        } else {
-            cli_errorf("run single: unexpected argument '%s'", a);
-            rc = CLI_USAGE;
-        }
-        if (rc >= 0)
-            return rc;
-    }
+    rc = cli_parse_args(&RUN_FLAGS, argc, argv, first, o);
+    if (rc >= 0)
+        return rc;
     if (o->cfg.model_path == NULL && o->cfg.preset == NULL) {
         o->cfg.model_path = file_model;
         o->cfg.preset = file_preset;
@@ -382,18 +289,12 @@ static void on_progress(int done, int total, double tok_s, double watts, const c
         return;
     fprintf(stderr, "\r[%.*s%*s] %d/%d requests  %.1f tok/s  %.0fs elapsed  ETA %.0fs", fill,
             "########################", width - fill, "", done, total, tok_s, el, eta);
-    if (!isnan(watts))
+    if (isfinite(watts))
         fprintf(stderr, "  %.1f W %s", watts, how ? how : "");
     fputs("\033[K", stderr);
     if (done == total)
         fputc('\n', stderr);
     fflush(stderr);
-}
-
-static void print_stats_row(const char *name, const lle_stats *s, double scale)
-{
-    printf("  %-6s %10.2f %10.2f %10.2f %10.2f %10.2f %10.2f\n", name, s->mean * scale, s->p50 * scale, s->p90 * scale,
-           s->p99 * scale, s->min * scale, s->max * scale);
 }
 
 static double jnum(const cJSON *o, const char *path)
@@ -403,7 +304,7 @@ static double jnum(const cJSON *o, const char *path)
     snprintf(buf, sizeof buf, "%s", path);
     for (char *k = strtok_r(buf, ".", &save); k != NULL && o != NULL; k = strtok_r(NULL, ".", &save))
         o = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsNumber(o) ? o->valuedouble : NAN;
+    return o != NULL && cJSON_IsNumber(o) ? o->valuedouble : NAN;
 }
 
 static const char *jstr(const cJSON *o, const char *a, const char *b)
@@ -415,8 +316,10 @@ static const char *jstr(const cJSON *o, const char *a, const char *b)
 
 static void print_util(const char *name, const lle_utilisation *u)
 {
-    if (u->known)
+    if (u->known && isfinite(u->value))
         printf("  %-26s %13.2f%%  (peak: %s)\n", name, u->value * 100.0, u->peak_source);
+    else if (u->known)
+        printf("  %-26s %14s  (peak: %s)\n", name, "n/a", u->peak_source);
     else
         printf("  %-26s %14s  (%s)\n", name, "unknown", u->why);
 }
@@ -440,19 +343,23 @@ static void print_flops(const lle_run_result *r)
 static void print_energy(const lle_run_result *r)
 {
     cJSON *e = r->energy_json != NULL ? cJSON_Parse(r->energy_json) : NULL;
+    const cJSON *why;
 
     if (e == NULL) {
         printf("\n  energy: not measured (--no-energy)\n");
         return;
     }
     printf("\n  energy (%s)\n", jstr(e, "total", "method"));
-    printf("  %-26s %14.3f\n", "energy (J)", jnum(e, "total.energy_j"));
-    printf("  %-26s %14.3f\n", "net of idle (J)", jnum(e, "total.net_energy_j"));
-    printf("  %-26s %14.2f\n", "average power (W)", jnum(e, "total.avg_power_w"));
-    printf("  %-26s %14.4f\n", "J per output token", jnum(e, "derived.j_per_output_token"));
-    printf("  %-26s %14.3f\n", "prefill energy (J)", jnum(e, "phases.prefill.energy_j"));
-    printf("  %-26s %14.3f\n", "decode energy (J)", jnum(e, "phases.decode.energy_j"));
-    printf("  %-26s %14.4f\n", "carbon (g CO2e)", jnum(e, "carbon.g_co2e"));
+    cli_print_value(26, "energy (J)", 3, jnum(e, "total.energy_j"));
+    cli_print_value(26, "net of idle (J)", 3, jnum(e, "total.net_energy_j"));
+    cli_print_value(26, "average power (W)", 2, jnum(e, "total.avg_power_w"));
+    cli_print_value(26, "J per output token", 4, jnum(e, "derived.j_per_output_token"));
+    cli_print_value(26, "prefill energy (J)", 3, jnum(e, "phases.prefill.energy_j"));
+    cli_print_value(26, "decode energy (J)", 3, jnum(e, "phases.decode.energy_j"));
+    cli_print_value(26, "carbon (g CO2e)", 4, jnum(e, "carbon.g_co2e"));
+    why = cJSON_GetObjectItemCaseSensitive(e, "phases_omitted");
+    if (cJSON_IsString(why)) /* MPI: ranks sharing a node (docs/cluster.md) */
+        printf("  (prefill/decode energy n/a: %s)\n", why->valuestring);
     if (strcmp(jstr(e, "total", "method"), "measured") != 0)
         printf("  (estimates: see the JSON's energy.window.sources[].how for each formula)\n");
     cJSON_Delete(e);
@@ -469,24 +376,24 @@ static void print_table(const lle_run_result *r, const char *saved)
     printf("\n  %-26s %14s\n", "metric", "value");
     printf("  %-26s %14llu\n", "input tokens", (unsigned long long)r->total_input_tokens);
     printf("  %-26s %14llu\n", "output tokens", (unsigned long long)r->total_output_tokens);
-    printf("  %-26s %14.3f\n", "wall time (s)", r->wall_s);
-    printf("  %-26s %14.3f\n", "busy time (s)", r->busy_s);
-    printf("  %-26s %14.3f\n", "simulated idle (s)", r->idle_s);
-    printf("  %-26s %14.3f\n", "prefill time (s)", r->prefill_s);
-    printf("  %-26s %14.3f\n", "decode time (s)", r->decode_s);
-    printf("  %-26s %14.2f\n", "prefill tokens/s", r->prefill_tok_s);
-    printf("  %-26s %14.2f\n", "decode tokens/s", r->decode_tok_s);
-    printf("  %-26s %14.2f\n", "output tokens/s", r->output_tok_s);
-    printf("  %-26s %14.2f\n", "total tokens/s", r->total_tok_s);
-    printf("  %-26s %14.3f\n", "requests/s", r->requests_per_s);
-    printf("  %-26s %14.1f\n", "peak RSS (MiB)", (double)r->peak_rss_bytes / 1048576.0);
-    printf("  %-26s %14.1f\n", "KV cache (MiB)", (double)r->kv_cache_bytes / 1048576.0);
+    cli_print_value(26, "wall time (s)", 3, r->wall_s);
+    cli_print_value(26, "busy time (s)", 3, r->busy_s);
+    cli_print_value(26, "simulated idle (s)", 3, r->idle_s);
+    cli_print_value(26, "prefill time (s)", 3, r->prefill_s);
+    cli_print_value(26, "decode time (s)", 3, r->decode_s);
+    cli_print_value(26, "prefill tokens/s", 2, r->prefill_tok_s);
+    cli_print_value(26, "decode tokens/s", 2, r->decode_tok_s);
+    cli_print_value(26, "output tokens/s", 2, r->output_tok_s);
+    cli_print_value(26, "total tokens/s", 2, r->total_tok_s);
+    cli_print_value(26, "requests/s", 3, r->requests_per_s);
+    cli_print_value(26, "peak RSS (MiB)", 1, (double)r->peak_rss_bytes / 1048576.0);
+    cli_print_value(26, "KV cache (MiB)", 1, (double)r->kv_cache_bytes / 1048576.0);
     printf("\n  %-6s %10s %10s %10s %10s %10s %10s\n", "ms", "mean", "p50", "p90", "p99", "min", "max");
-    print_stats_row("TTFT", &r->ttft, 1e3);
-    print_stats_row("TPOT", &r->tpot, 1e3);
-    print_stats_row("ITL", &r->itl, 1e3);
-    print_stats_row("E2E", &r->e2e, 1e3);
-    print_stats_row("queue", &r->queue, 1e3);
+    cli_print_stats_row(6, "TTFT", &r->ttft, 1e3);
+    cli_print_stats_row(6, "TPOT", &r->tpot, 1e3);
+    cli_print_stats_row(6, "ITL", &r->itl, 1e3);
+    cli_print_stats_row(6, "E2E", &r->e2e, 1e3);
+    cli_print_stats_row(6, "queue", &r->queue, 1e3);
     print_flops(r);
     print_energy(r);
     if (r->prompts_truncated > 0)

@@ -66,6 +66,12 @@ check_true "derived J/token over all tokens" test "$(jq '(.energy.derived.j_per_
 check_true "only rank 0 saved: one file" test "$(ls "$TMP/r3"/*.json | wc -l)" = 1
 check_true "only rank 0 saved: one row" test "$(sqlite3 "$TMP/r3/results.db" 'select count(*) from experiments')" = 1
 check_true "db: 7 request rows" test "$(sqlite3 "$TMP/r3/results.db" 'select count(*) from requests')" = 7
+# the human table of the same run: phase energy not available is "n/a", never "nan"
+TABLE_RUN=()
+for a in "${RUN[@]}"; do [ "$a" = --json ] || TABLE_RUN+=("$a"); done
+check_exit 0 "mpirun -np 3, human table" -- "${MPI[@]}" "$BIN" "${TABLE_RUN[@]}" --no-save
+check_true "table: prefill energy n/a" grep -Eq 'prefill energy \(J\) +n/a$' "$TMP/out"
+check_true "table: no nan anywhere" bash -c "! grep -qiw nan '$TMP/out'"
 
 # --- three ranks on two (faked) nodes ----------------------------------------------------------
 check_exit 0 "two nodes" -- "${MPI[@]}" "$TMP/two_nodes.sh" "$BIN" "${RUN[@]}" --no-save
