@@ -13,7 +13,6 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,16 +138,18 @@ static lle_status sync_journal(exec_ctx *x, lle_error *err)
 }
 
 /* ---- recovery of results complete on disk ---- */
+/* <dir>/<id>.json.tmp.* left by a crash, matched literally (a results
+ * directory named "r[1]*" is that directory, not a pattern). */
 static void remove_temp_files(const char *dir, const char *id)
 {
-    char pattern[4400];
-    glob_t g;
+    char prefix[300], path[4400], **names = NULL;
 
-    snprintf(pattern, sizeof pattern, "%s/%s.json.tmp.*", dir, id);
-    if (glob(pattern, GLOB_NOSORT, NULL, &g) == 0)
-        for (size_t i = 0; i < g.gl_pathc; i++)
-            unlink(g.gl_pathv[i]);
-    globfree(&g);
+    if ((size_t)snprintf(prefix, sizeof prefix, "%s.json.tmp.", id) < sizeof prefix &&
+        lle_dir_list(dir, prefix, "*", &names, NULL, NULL) == LLE_OK)
+        for (size_t i = 0; names[i] != NULL; i++)
+            if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, names[i]) < sizeof path)
+                unlink(path);
+    lle_names_free(names);
 }
 
 static char *read_text(const char *path)
@@ -301,10 +302,11 @@ static lle_status save_result(exec_ctx *x, size_t item, const lle_journal_item *
                               bool reused, lle_error *err)
 {
     char path[4400], *doc = result_document(x, item, row, r, reused);
-    lle_status st = doc != NULL ? LLE_OK : lle_fail(err, LLE_ERR_NOMEM, "out of memory writing a result");
+    lle_status st;
 
-    if (st == LLE_OK)
-        st = lle_journal_set_result_id(x->store, x->p->id, row->hash, row->cycle, r->id, err);
+    if (doc == NULL)
+        return lle_fail(err, LLE_ERR_NOMEM, "out of memory writing a result");
+    st = lle_journal_set_result_id(x->store, x->p->id, row->hash, row->cycle, r->id, err);
     lle_killpoint("result-id");
     if (st == LLE_OK && (size_t)snprintf(path, sizeof path, "%s/%s.json", x->dir, r->id) >= sizeof path)
         st = lle_fail(err, LLE_ERR_INVALID, "results directory path too long: %s", x->dir);

@@ -83,6 +83,15 @@ static bool same_file(const struct stat *a, const char *path)
            a->st_mtim.tv_sec == b.st_mtim.tv_sec && a->st_mtim.tv_nsec == b.st_mtim.tv_nsec;
 }
 
+/* Tensor splits compared by value (memcmp would tell -0.0 from 0.0). */
+static bool same_split(const float *a, const float *b)
+{
+    for (size_t i = 0; i < LLE_MAX_TENSOR_SPLIT; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
+}
+
 /* The kept engine serves `p` unchanged (the decode hook goes through the
  * trampoline, so it is not compared). */
 static bool same_params(const lle_run_session *s, const lle_engine_params *p)
@@ -97,7 +106,7 @@ static bool same_params(const lle_run_session *s, const lle_engine_params *p)
         k->flash_attn != p->flash_attn || k->type_k != p->type_k || k->type_v != p->type_v)
         return false;
     if ((k->tensor_split == NULL) != (p->tensor_split == NULL) ||
-        (p->tensor_split != NULL && memcmp(s->split, p->tensor_split, sizeof s->split) != 0))
+        (p->tensor_split != NULL && !same_split(s->split, p->tensor_split)))
         return false;
     return same_sampling(&k->sampling, &p->sampling) && same_file(&s->file, p->model_path);
 }

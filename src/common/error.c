@@ -1,5 +1,5 @@
-/* error.c — status names and the lle_fail() helper that fills caller-owned
- * lle_error records. */
+/* error.c — status names and lle_fail_impl(), behind the lle_fail() macro of
+ * util.h, that fills caller-owned lle_error records. */
 #include <stdio.h>
 
 #include "common/util.h"
@@ -36,8 +36,10 @@ int lle_status_is_input_error(lle_status status)
     return status == LLE_ERR_INVALID || status == LLE_ERR_NOT_FOUND || status == LLE_ERR_FORMAT;
 }
 
-lle_status lle_fail(lle_error *err, lle_status code, const char *fmt, ...)
+lle_status lle_fail_impl(lle_error *err, lle_status code, const char *fmt, ...)
 {
+    if (code == LLE_OK) /* a caller's bug: an error that says "ok" */
+        code = LLE_ERR_INTERNAL;
     if (err != NULL) {
         va_list ap;
         err->code = code;

@@ -1,8 +1,13 @@
 /* fs.c — filesystem helpers: atomic whole-file writes (temp + fsync + rename),
- * mkdir -p, bounded string copy, clocks and core counts. */
+ * mkdir -p, directory listing that matches only the file-name part against a
+ * pattern (never the caller's directory text, unlike glob(3)), bounded string
+ * copy, clocks and core counts. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -114,5 +119,89 @@ lle_status lle_mkdir_p(const char *path, lle_error *err)
         if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
             st = lle_fail(err, LLE_ERR_IO, "%s: not a directory", path);
     }
+    return st;
+}
+
+void lle_names_free(char **names)
+{
+    if (names == NULL)
+        return;
+    for (char **p = names; *p != NULL; p++)
+        free(*p);
+    free(names);
+}
+
+static bool name_matches(const char *name, const char *prefix, const char *pattern)
+{
+    size_t n = strlen(prefix);
+
+    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || strncmp(name, prefix, n) != 0)
+        return false;
+    return fnmatch(pattern, name + n, n == 0 ? FNM_PERIOD : 0) == 0;
+}
+
+/* Append a copy of `name` to the NULL-terminated *v (n entries, room for *cap). */
+static bool push_name(char ***v, size_t *n, size_t *cap, const char *name)
+{
+    char *copy = strdup(name);
+
+    if (copy == NULL)
+        return false;
+    if (*n + 2 > *cap) {
+        size_t ncap = *cap * 2;
+        char **nv = realloc(*v, ncap * sizeof *nv);
+        if (nv == NULL) {
+            free(copy);
+            return false;
+        }
+        *v = nv;
+        *cap = ncap;
+    }
+    (*v)[(*n)++] = copy;
+    (*v)[*n] = NULL;
+    return true;
+}
+
+/* Byte order of the names (strcmp), the same in every locale, unlike alphasort. */
+static int cmp_dirent(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+lle_status lle_dir_list(const char *dir, const char *prefix, const char *pattern, char ***names, size_t *count,
+                        lle_error *err)
+{
+    size_t n = 0, cap = 8;
+    char **v = calloc(cap, sizeof *v);
+    struct dirent **list = NULL;
+    int n_list = -1;
+    lle_status st = LLE_OK;
+
+    *names = NULL;
+    if (v == NULL) {
+        st = lle_fail(err, LLE_ERR_NOMEM, "%s: out of memory listing the directory", dir);
+        goto cleanup;
+    }
+    n_list = scandir(dir, &list, NULL, cmp_dirent);
+    if (n_list < 0) {
+        st = lle_fail(err, errno == ENOENT || errno == ENOTDIR ? LLE_ERR_NOT_FOUND : LLE_ERR_IO,
+                      "%s: cannot list directory: %s", dir, strerror(errno));
+        goto cleanup;
+    }
+    for (int i = 0; i < n_list && st == LLE_OK; i++)
+        if (name_matches(list[i]->d_name, prefix, pattern) && !push_name(&v, &n, &cap, list[i]->d_name))
+            st = lle_fail(err, LLE_ERR_NOMEM, "%s: out of memory listing the directory", dir);
+cleanup:
+    for (int i = 0; i < n_list; i++)
+        free(list[i]);
+    free(list);
+    if (st != LLE_OK) {
+        lle_names_free(v);
+        v = NULL;
+        n = 0;
+    }
+    *names = v;
+    if (count != NULL)
+        *count = n;
     return st;
 }

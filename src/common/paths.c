@@ -8,13 +8,17 @@
 
 #include "common/util.h"
 
+/* An object of liblle whose address dladdr() maps back to the loaded library
+ * (a data address: no function-pointer-to-integer cast needed). */
+static const char g_anchor = 0;
+
 bool lle_share_dir(const char *sub, char *out, size_t size)
 {
     Dl_info info;
     char lib[4096];
     struct stat sb;
 
-    if (dladdr((void *)(uintptr_t)lle_share_dir, &info) == 0 || info.dli_fname == NULL)
+    if (dladdr(&g_anchor, &info) == 0 || info.dli_fname == NULL)
         return false;
     lle_strlcpy(lib, info.dli_fname, sizeof lib);
     if ((size_t)snprintf(out, size, "%s/../share/llm-efficiency/%s", dirname(lib), sub) >= size)

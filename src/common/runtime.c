@@ -45,17 +45,19 @@ static void llama_log_bridge(enum ggml_log_level level, const char *text, void *
              "llama.cpp: %s", text);
 }
 
-/* Directory of the shared object that defines ggml_backend_load_all_from_path. */
+/* Directory of the shared object that defines ggml_backend_load_all_from_path
+ * (looked up with dlsym, which gives a data pointer dladdr accepts as is). */
 static void find_backend_dir(void)
 {
     const char *env = getenv("LLE_GGML_BACKEND_DIR");
+    const void *sym = dlsym(RTLD_DEFAULT, "ggml_backend_load_all_from_path");
     Dl_info info;
 
     if (env != NULL && env[0] != '\0') {
         lle_strlcpy(g_backend_dir, env, sizeof g_backend_dir);
         return;
     }
-    if (dladdr((void *)(uintptr_t)ggml_backend_load_all_from_path, &info) != 0 && info.dli_fname != NULL) {
+    if (sym != NULL && dladdr(sym, &info) != 0 && info.dli_fname != NULL) {
         char tmp[4096];
         lle_strlcpy(tmp, info.dli_fname, sizeof tmp);
         lle_strlcpy(g_backend_dir, dirname(tmp), sizeof g_backend_dir);

@@ -1,5 +1,6 @@
 /* util.h — internal helpers shared by every module of liblle: error filling,
- * logging, bounded string copies, atomic file writes, directories, clocks.
+ * logging, bounded string copies, atomic file writes, directories (creation
+ * and pattern-safe listing), clocks.
  * Not installed; the CLI never includes it. */
 #ifndef LLE_UTIL_H
 #define LLE_UTIL_H
@@ -12,8 +13,18 @@
 #include "lle/error.h"
 #include "lle/log.h"
 
-/* Fill `err` (may be NULL) and return `code`. printf-style message. */
-lle_status lle_fail(lle_error *err, lle_status code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* lle_fail(err, code, fmt, ...): fill `err` (may be NULL) and return `code`,
+ * printf-style message. Never returns LLE_OK (a call with LLE_OK is a bug and
+ * gives LLE_ERR_INTERNAL). A macro over lle_fail_impl() so that static
+ * analysers, which do not look into variadic functions, can see that the
+ * result is an error (clang-analyzer then stops reporting paths where a
+ * failed allocation or lookup would be used after lle_fail). */
+lle_status lle_fail_impl(lle_error *err, lle_status code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static inline lle_status lle_fail_result(lle_status code)
+{
+    return code == LLE_OK ? LLE_ERR_INTERNAL : code;
+}
+#define lle_fail(...) lle_fail_result(lle_fail_impl(__VA_ARGS__))
 
 /* Log through the sink set with lle_log_set(). */
 void lle_logf(lle_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -27,6 +38,19 @@ lle_status lle_write_file_atomic(const char *path, const void *data, size_t len,
 
 /* mkdir -p with mode 0755 (under umask). */
 lle_status lle_mkdir_p(const char *path, lle_error *err);
+
+/* The entry names (not paths) of directory `dir` that start with the literal
+ * `prefix` ("" for any) and whose remainder matches the fnmatch(3) `pattern`,
+ * sorted with strcmp. `dir` and `prefix` are used as given, never as patterns:
+ * a directory named "a[1]*" is that directory and nothing else. "." and ".."
+ * never match; other names starting with '.' only when `prefix` is not empty or
+ * `pattern` starts with '.'. On LLE_OK *names is a NULL-terminated array owned
+ * by the caller (lle_names_free); *count (may be NULL) its length. A directory
+ * that does not exist: LLE_ERR_NOT_FOUND; one that cannot be read: LLE_ERR_IO. */
+lle_status lle_dir_list(const char *dir, const char *prefix, const char *pattern, char ***names, size_t *count,
+                        lle_error *err);
+/* Free what lle_dir_list returned (NULL is fine). */
+void lle_names_free(char **names);
 
 /* Monotonic clock in seconds. */
 double lle_now_s(void);

@@ -17,7 +17,7 @@ void lle_cpu_model(char *out, size_t size)
     cJSON *env = lle_environment_json();
     const cJSON *m = env != NULL ? cJSON_GetObjectItemCaseSensitive(env, "cpu_model") : NULL;
 
-    lle_strlcpy(out, cJSON_IsString(m) ? m->valuestring : "unknown", size);
+    lle_strlcpy(out, m != NULL && cJSON_IsString(m) ? m->valuestring : "unknown", size);
     cJSON_Delete(env);
 }
 

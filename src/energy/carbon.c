@@ -57,7 +57,8 @@ static void find_data_dir(void)
 #endif
     if (g_data_dir[0] == '\0' && lle_share_dir("data", dir, sizeof dir))
         try_dir(dir);
-    if (g_data_dir[0] == '\0' && dladdr((void *)(uintptr_t)find_data_dir, &info) != 0 && info.dli_fname != NULL) {
+    /* g_data_dir lives in liblle: dladdr on it names the loaded library */
+    if (g_data_dir[0] == '\0' && dladdr(g_data_dir, &info) != 0 && info.dli_fname != NULL) {
         lle_strlcpy(lib, info.dli_fname, sizeof lib);
         lle_energy_fmt(dir, sizeof dir, "%s/../data", dirname(lib));
         try_dir(dir);

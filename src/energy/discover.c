@@ -78,7 +78,7 @@ static lle_status check_stuck(edisc *d, const char *kind, double probe_s, lle_er
             failed[i] = !read_raw(&d->ch[i], &first[i], why[i], sizeof why[i]);
         else
             moved[i] = true;
-    for (double waited = 0.0; waited < probe_s; waited += 0.01) {
+    for (long step = 0; (double)step * 0.01 < probe_s; step++) { /* 10 ms polls for probe_s */
         bool all = true;
         for (size_t i = 0; i < n; i++) {
             uint64_t v;

@@ -328,6 +328,8 @@ static lle_status le_generate(lle_engine *base, const lle_gen_request *reqs, int
         st = lle_fail(err, LLE_ERR_NOMEM, "out of memory");
         goto cleanup;
     }
+    /* every row -1 (all bits set): no sequence samples from a row not yet filled */
+    memset(row_seq, 0xff, (size_t)(e->n_batch > n ? e->n_batch : n) * sizeof *row_seq);
     for (int s = 0; s < n; s++) {
         ss[s].chain = build_chain(e, reqs[s].seed);
         ss[s].pos = reqs[s].n_prompt - 1;

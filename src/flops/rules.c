@@ -58,24 +58,18 @@ static int32_t op_param_i32(const struct ggml_tensor *t, int i)
 static uint64_t unary_cost(enum ggml_unary_op op)
 {
     switch (op) {
-    case GGML_UNARY_OP_SILU:
-        return 4; /* x / (1 + exp(-x)): neg, exp, add, div */
-    case GGML_UNARY_OP_SIGMOID:
-        return 3; /* neg, exp, add+div counted as 2 */
-    case GGML_UNARY_OP_GELU:
-        return 8; /* tanh approximation */
-    case GGML_UNARY_OP_GELU_ERF:
-        return 8;
-    case GGML_UNARY_OP_GELU_QUICK:
-        return 4; /* x * sigmoid(1.702 x) */
-    case GGML_UNARY_OP_SOFTPLUS:
-        return 3;
+    case GGML_UNARY_OP_SILU:       /* x / (1 + exp(-x)): neg, exp, add, div */
+    case GGML_UNARY_OP_GELU_QUICK: /* x * sigmoid(1.702 x) */
     case GGML_UNARY_OP_HARDSWISH:
         return 4;
+    case GGML_UNARY_OP_SIGMOID: /* neg, exp, add+div counted as 2 */
+    case GGML_UNARY_OP_SOFTPLUS:
     case GGML_UNARY_OP_HARDSIGMOID:
         return 3;
+    case GGML_UNARY_OP_GELU: /* tanh approximation */
+    case GGML_UNARY_OP_GELU_ERF:
+        return 8;
     case GGML_UNARY_OP_ELU:
-        return 2;
     case GGML_UNARY_OP_EXPM1:
         return 2;
     default:
@@ -90,13 +84,10 @@ static uint64_t glu_cost(enum ggml_glu_op op)
     case GGML_GLU_OP_REGLU:
         return 2;
     case GGML_GLU_OP_GEGLU:
-        return 9;
     case GGML_GLU_OP_GEGLU_ERF:
         return 9;
-    case GGML_GLU_OP_GEGLU_QUICK:
-        return 5;
     default:
-        return 5; /* SwiGLU variants: silu (4) + multiply */
+        return 5; /* GEGLU_QUICK: gelu_quick (4) + multiply; SwiGLU variants: silu (4) + multiply */
     }
 }
 

@@ -6,7 +6,6 @@
  * (nothing is stored when any file is bad). Ids are "legacy-thesis-<id>", so
  * importing again replaces the same rows: idempotent. */
 #include <cjson/cJSON.h>
-#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,53 +128,55 @@ static lle_status raw_folder(import_ctx *x, const char *dir, const char *id, lle
 /* <dir>/<base><suffix> is a regular file. */
 static bool has_file(const char *dir, const char *base, const char *suffix)
 {
-    char path[4500];
+    char path[4800];
 
-    snprintf(path, sizeof path, "%s/%s%s", dir, base, suffix);
-    return is_file(path);
+    return (size_t)snprintf(path, sizeof path, "%s/%s%s", dir, base, suffix) < sizeof path && is_file(path);
 }
 
-static int cmp_str(const void *a, const void *b)
+/* `dir`'s entries matching `pattern` (dir used as given), or none when it
+ * cannot be listed; only running out of memory is an error. */
+static lle_status list_in(const char *dir, const char *pattern, char ***names, lle_error *err)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    lle_error e = {0};
+    lle_status st = lle_dir_list(dir, "", pattern, names, NULL, &e);
+
+    if (st == LLE_ERR_NOMEM)
+        return lle_fail(err, st, "%s", e.msg);
+    if (st != LLE_OK)
+        *names = NULL;
+    return LLE_OK;
 }
 
 /* Subfolders <N>/ of `parent` holding <N>_*.json files, in name order. */
 static lle_status raw_parent(import_ctx *x, const char *parent, lle_error *err)
 {
-    char pattern[4600];
-    glob_t g;
-    lle_status st = LLE_OK;
+    char **names = NULL, dir[4600];
+    lle_status st = list_in(parent, "*", &names, err);
 
-    if ((size_t)snprintf(pattern, sizeof pattern, "%s/*/", parent) >= sizeof pattern)
-        return lle_fail(err, LLE_ERR_INVALID, "%s: path too long", parent);
-    if (glob(pattern, GLOB_MARK, NULL, &g) != 0)
-        return LLE_OK;
-    qsort(g.gl_pathv, g.gl_pathc, sizeof *g.gl_pathv, cmp_str);
-    for (size_t i = 0; i < g.gl_pathc && st == LLE_OK; i++) {
-        char *dir = g.gl_pathv[i], *base;
-        dir[strlen(dir) - 1] = '\0'; /* GLOB_MARK's slash */
-        base = strrchr(dir, '/') != NULL ? strrchr(dir, '/') + 1 : dir;
-        if (has_file(dir, base, "_1_experiment_setup.json") || has_file(dir, base, "_2_experiment_variables.json"))
+    for (size_t i = 0; names != NULL && names[i] != NULL && st == LLE_OK; i++) {
+        const char *base = names[i];
+        if ((size_t)snprintf(dir, sizeof dir, "%s/%s", parent, base) >= sizeof dir)
+            st = lle_fail(err, LLE_ERR_INVALID, "%s: path too long", parent);
+        else if (is_dir(dir) && (has_file(dir, base, "_1_experiment_setup.json") ||
+                                 has_file(dir, base, "_2_experiment_variables.json")))
             st = raw_folder(x, dir, base, err);
     }
-    globfree(&g);
+    lle_names_free(names);
     return st;
 }
 
 static lle_status combined_in(import_ctx *x, const char *dir, lle_error *err)
 {
-    char pattern[4600];
-    glob_t g;
-    lle_status st = LLE_OK;
+    char **names = NULL, path[4600];
+    lle_status st = list_in(dir, "*text_generation_results*.json", &names, err);
 
-    if ((size_t)snprintf(pattern, sizeof pattern, "%s/*text_generation_results*.json", dir) >= sizeof pattern)
-        return lle_fail(err, LLE_ERR_INVALID, "%s: path too long", dir);
-    if (glob(pattern, 0, NULL, &g) != 0)
-        return LLE_OK;
-    for (size_t i = 0; i < g.gl_pathc && st == LLE_OK; i++)
-        st = legacy_combined_read(g.gl_pathv[i], add_run, x, err);
-    globfree(&g);
+    for (size_t i = 0; names != NULL && names[i] != NULL && st == LLE_OK; i++) {
+        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, names[i]) >= sizeof path)
+            st = lle_fail(err, LLE_ERR_INVALID, "%s: path too long", dir);
+        else
+            st = legacy_combined_read(path, add_run, x, err);
+    }
+    lle_names_free(names);
     return st;
 }
 

@@ -8,7 +8,6 @@
  * processes; all zero in generation C, where its glob found nothing);
  * _8_ text/token outputs are listed, not imported. Provenance of the real
  * files: ../shared/data/legacy/README.md. */
-#include <glob.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,26 +89,27 @@ static int cmp_proc(const void *a, const void *b)
     return (x->index > y->index) - (x->index < y->index);
 }
 
-/* Every <id>_*.json: per-process files read, the rest listed. */
+/* Every <id>_*.json: per-process files read, the rest listed. `dir` and `id`
+ * are matched literally (a folder named "a[1]" is not a pattern). */
 static lle_status scan_files(legacy_run *r, const char *dir, const char *id, char *gen, lle_error *err)
 {
-    char pattern[4400];
-    glob_t g;
+    char prefix[300], **names = NULL;
+    lle_error e = {0};
     lle_status st = LLE_OK;
 
-    snprintf(pattern, sizeof pattern, "%s/%s_*.json", dir, id);
-    if (glob(pattern, 0, NULL, &g) != 0)
-        g.gl_pathc = 0;
-    for (size_t i = 0; i < g.gl_pathc && st == LLE_OK; i++) {
-        const char *base = strrchr(g.gl_pathv[i], '/') + 1;
+    if ((size_t)snprintf(prefix, sizeof prefix, "%s_", id) >= sizeof prefix)
+        st = lle_fail(err, LLE_ERR_INVALID, "%s: folder name too long", dir);
+    else if (lle_dir_list(dir, prefix, "*.json", &names, NULL, &e) == LLE_ERR_NOMEM)
+        st = lle_fail(err, LLE_ERR_NOMEM, "%s", e.msg);
+    for (size_t i = 0; names != NULL && names[i] != NULL && st == LLE_OK; i++) {
+        const char *base = names[i];
         int idx = process_index(base, id, gen);
         if (r->n_files < LEGACY_MAX_FILES)
             lle_strlcpy(r->files[r->n_files++], base, sizeof r->files[0]);
         if (idx >= 0)
             st = read_process(r, dir, base, idx, err);
     }
-    if (g.gl_pathc > 0)
-        globfree(&g);
+    lle_names_free(names);
     qsort(r->proc, (size_t)r->n_proc, sizeof r->proc[0], cmp_proc);
     return st;
 }

@@ -25,7 +25,7 @@ lle_status lle_remote_sweep(const lle_remote_config *cfg, const double *points, 
                             lle_remote_progress_fn progress, void *user, const volatile int *stop,
                             lle_remote_result ***out, size_t *n_out, lle_error *err)
 {
-    lle_remote_result **rs = calloc(n_points > 0 ? n_points : 1, sizeof *rs);
+    lle_remote_result **rs = calloc(n_points > 0 ? n_points : 1, sizeof(lle_remote_result *));
     bool open_loop = lle_remote_is_open_loop(cfg);
     lle_status st = LLE_OK;
     size_t n = 0;

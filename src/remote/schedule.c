@@ -54,7 +54,8 @@ lle_status lle_remote_arrivals(const lle_remote_config *c, int n, double *out, l
 
     for (int i = 0; i < n; i++) {
         if (strcmp(c->load, "burst") == 0) {
-            out[i] = (double)(i / c->burst_size) * c->burst_interval_s;
+            int burst = i / c->burst_size; /* whole bursts before request i */
+            out[i] = (double)burst * c->burst_interval_s;
             continue;
         }
         out[i] = t;

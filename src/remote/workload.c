@@ -101,7 +101,7 @@ static lle_status synth_items(const lle_remote_config *c, lle_tokenizer *tok, ll
         int len = c->max_input_tokens;
         if (c->min_input_tokens > 0 && c->min_input_tokens < c->max_input_tokens)
             len = c->min_input_tokens +
-                  (int)lle_rand_below(&rng, (uint64_t)(c->max_input_tokens - c->min_input_tokens + 1));
+                  (int)lle_rand_below(&rng, (uint64_t)c->max_input_tokens - (uint64_t)c->min_input_tokens + 1);
         items[i].n_out = c->max_output_tokens;
         items[i].arrival_s = -1.0;
         st = synth_prompt(tok, c->seed, first_index + i, len, &items[i], err);

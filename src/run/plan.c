@@ -171,7 +171,8 @@ static lle_status make_arrivals(const lle_run_config *c, lle_plan *p, lle_error 
     }
     for (int i = 0; i < p->n_reqs; i++) {
         if (strcmp(c->traffic, "burst") == 0) {
-            p->reqs[i].arrival_s = (double)(i / c->burst_size) * c->burst_interval_s;
+            int burst = i / c->burst_size; /* whole bursts before request i */
+            p->reqs[i].arrival_s = (double)burst * c->burst_interval_s;
         } else if (strcmp(c->traffic, "poisson") == 0) {
             if (i > 0)
                 t += -log(1.0 - lle_rand01(&rng)) / c->rate;

@@ -544,7 +544,8 @@ lle_status lle_run_single_ex(const lle_run_config *cfg_in, const lle_engine_sour
         st = alloc_buffers(&x, err);
     if (st == LLE_OK)
         st = run_measured(&x, err);
-    if (st == LLE_OK || (st == LLE_ERR_INTERRUPTED && x.r->requests != NULL)) {
+    /* an interrupted run keeps what it measured (its engine and requests exist) */
+    if (st == LLE_OK || (st == LLE_ERR_INTERRUPTED && x.r != NULL && x.eng != NULL && x.r->requests != NULL)) {
         finish(&x, st);
         *out = x.r;
         x.r = NULL;
