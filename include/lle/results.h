@@ -7,9 +7,11 @@
  * units and the measured/estimated provenance of every column: docs/results.md.
  *
  * Reads go through a derived table, results_flat_v1, that holds one flat row
- * per stored experiment (every column of the export). It is brought up to date
- * when the handle opens (experiments stored since are parsed once) and is kept
- * in results.db when the file is writable, else in memory for this handle.
+ * per stored experiment (every column of the export), and export through
+ * results_text_v1, its values already rendered. The store writes both when it
+ * puts an experiment; when the handle opens, experiments stored by older
+ * versions or other tools are parsed once. They are kept in results.db when
+ * the file is writable, else (flat rows only) in memory for this handle.
  *
  * Ownership: lle_results_open() returns a handle the caller closes with
  * lle_results_close(). Every `char **out` string is malloc'd, NUL-terminated,
@@ -94,6 +96,23 @@ LLE_API lle_status lle_results_analyze(lle_results *r, const lle_results_filter 
  * timeseries through their experiment); sort and limit to experiments. */
 LLE_API lle_status lle_results_export(lle_results *r, const lle_results_filter *f, lle_results_table what,
                                       lle_results_format fmt, char **out, size_t *out_len, lle_error *err);
+
+/* Receives an export's text piece by piece, in order (about 1 MiB at a
+ * time); a status other than LLE_OK (with `err` filled) stops the export,
+ * which then returns that status. `data` is only valid during the call. */
+typedef lle_status (*lle_results_sink)(void *ctx, const char *data, size_t len, lle_error *err);
+
+/* lle_results_export() handed to `out` as it is produced, so the whole table
+ * is never held in memory (the CLI writes it to stdout this way). */
+LLE_API lle_status lle_results_export_to(lle_results *r, const lle_results_filter *f, lle_results_table what,
+                                         lle_results_format fmt, lle_results_sink out, void *ctx, lle_error *err);
+
+/* lle_results_export() straight into the file `path`, written as it is
+ * produced (no copy of the whole table in memory) to a temporary file that is
+ * renamed over `path` at the end: `path` is the old file or the complete new
+ * one, never half written. IO names the path. */
+LLE_API lle_status lle_results_export_file(lle_results *r, const lle_results_filter *f, lle_results_table what,
+                                           lle_results_format fmt, const char *path, lle_error *err);
 
 /* The experiment columns as CSV: name, type, unit, provenance, description. */
 LLE_API lle_status lle_results_columns(lle_results_format fmt, char **out, size_t *out_len, lle_error *err);

@@ -284,16 +284,48 @@ static lle_status do_analyze(lle_results *r, const opts *o, char **out, size_t *
     return lle_results_analyze(r, &o->f, &a, fmt_of(o), out, len, err);
 }
 
-static lle_status do_export(lle_results *r, const opts *o, char **out, size_t *len, lle_error *err)
+static void export_kind(const opts *o, lle_results_table *what, lle_results_format *fmt)
 {
-    lle_results_table what = o->what == NULL || strcmp(o->what, "experiments") == 0 ? LLE_RESULTS_EXPERIMENTS
-                             : strcmp(o->what, "requests") == 0                     ? LLE_RESULTS_REQUESTS
-                                                                                    : LLE_RESULTS_TIMESERIES;
-    lle_results_format fmt = strcmp(o->format, "csv") == 0     ? LLE_RESULTS_CSV
-                             : strcmp(o->format, "jsonl") == 0 ? LLE_RESULTS_JSONL
-                                                               : LLE_RESULTS_JSON;
+    *what = o->what == NULL || strcmp(o->what, "experiments") == 0 ? LLE_RESULTS_EXPERIMENTS
+            : strcmp(o->what, "requests") == 0                     ? LLE_RESULTS_REQUESTS
+                                                                   : LLE_RESULTS_TIMESERIES;
+    *fmt = strcmp(o->format, "csv") == 0     ? LLE_RESULTS_CSV
+           : strcmp(o->format, "jsonl") == 0 ? LLE_RESULTS_JSONL
+                                             : LLE_RESULTS_JSON;
+}
 
-    return lle_results_export(r, &o->f, what, fmt, out, len, err);
+static lle_status write_failed(lle_error *err)
+{
+    err->code = LLE_ERR_IO;
+    snprintf(err->msg, sizeof err->msg, "writing the output failed");
+    return LLE_ERR_IO;
+}
+
+static lle_status to_stdout(void *ctx, const char *data, size_t len, lle_error *err)
+{
+    (void)ctx;
+    return fwrite(data, 1, len, stdout) == len ? LLE_OK : write_failed(err);
+}
+
+/* Export streamed as it is produced: into -o FILE (a temporary file renamed
+ * at the end: never half written) or to stdout. */
+static int export_stream(const opts *o)
+{
+    lle_results *r = NULL;
+    lle_error err = {0};
+    lle_results_table what;
+    lle_results_format fmt;
+    lle_status st = lle_results_open(o->results_dir, o->reindex, &r, &err);
+
+    export_kind(o, &what, &fmt);
+    if (st == LLE_OK && o->output != NULL)
+        st = lle_results_export_file(r, &o->f, what, fmt, o->output, &err);
+    else if (st == LLE_OK)
+        st = lle_results_export_to(r, &o->f, what, fmt, to_stdout, NULL, &err);
+    if (st == LLE_OK && o->output == NULL && fflush(stdout) != 0)
+        st = write_failed(&err);
+    lle_results_close(r);
+    return st == LLE_OK ? CLI_OK : cli_fail(&err);
 }
 
 static lle_status do_report(lle_results *r, const opts *o, char **out, size_t *len, lle_error *err)
@@ -385,7 +417,7 @@ int cli_results_export(int argc, char **argv)
         cli_errorf("results export: --what is experiments, requests or timeseries, not '%s'", o.what);
         return CLI_USAGE;
     }
-    return run_view(&o, do_export, o.output);
+    return export_stream(&o);
 }
 
 int cli_results_report(int argc, char **argv)

@@ -1,10 +1,13 @@
 /* db.c — opening the results database for reading and keeping the derived
- * flat table (RES_FLAT_TABLE: one row per experiment, one column per catalogue
- * field) in step with the experiments table. The table references
- * experiments(id) ON DELETE CASCADE, so the store's replace-on-put drops the
- * old flat row; on open, experiments without a flat row are parsed once and
- * inserted, flat rows without an experiment removed, all in one transaction.
- * A read-only database gets the same table in TEMP, for this handle only. */
+ * tables (index.c: RES_FLAT_TABLE, one row per experiment, one column per
+ * catalogue field; RES_TEXT_TABLE, its export values) in step with the
+ * experiments table. The store writes both when it puts an experiment; the
+ * tables reference experiments(id) ON DELETE CASCADE, so its replace-on-put
+ * drops the old rows. On open, as a fallback for databases written by older
+ * versions or other tools, experiments without a flat row are parsed once
+ * and inserted, rows without an experiment removed and missing export values
+ * rendered, all in one transaction. A read-only database gets the flat table
+ * in TEMP, for this handle only (export then renders live). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +19,7 @@
 
 lle_status res_sql_fail(const lle_results *r, int rc, const char *what, lle_error *err)
 {
-    lle_status code = (rc & 0xff) == SQLITE_NOMEM                                     ? LLE_ERR_NOMEM
-                      : (rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB ? LLE_ERR_FORMAT
-                      : (rc & 0xff) == SQLITE_ERROR                                   ? LLE_ERR_INTERNAL
-                                                                                      : LLE_ERR_IO;
-
-    return lle_fail(err, code, "%s: %s: %s", r->path, what, sqlite3_errmsg(r->db));
+    return res_db_fail(r->db, r->path, rc, what, err);
 }
 
 lle_status res_prepare(lle_results *r, const char *sql, sqlite3_stmt **st, lle_error *err)
@@ -61,28 +59,6 @@ static lle_status scalar(lle_results *r, const char *sql, long long *out, lle_er
     return ret;
 }
 
-/* CREATE TABLE text of the flat table from the catalogue. */
-static lle_status create_flat(lle_results *r, bool temp, lle_error *err)
-{
-    rbuf b = {0};
-    char *sql = NULL;
-    lle_status ret;
-
-    rbuf_printf(&b, "CREATE %sTABLE IF NOT EXISTS %s (", temp ? "TEMP " : "", RES_FLAT_TABLE);
-    for (size_t i = 0; i < RES_N_FIELDS; i++)
-        rbuf_printf(&b, "%s%s %s%s", i ? ", " : "", RES_FIELDS[i].name, res_kind_sql(RES_FIELDS[i].kind),
-                    i == 0 ? " PRIMARY KEY NOT NULL" : "");
-    if (!temp)
-        rbuf_puts(&b, ", FOREIGN KEY (id) REFERENCES experiments(id) ON DELETE CASCADE");
-    rbuf_printf(&b, "); CREATE INDEX IF NOT EXISTS %s%s_started ON %s(started_at, id);", temp ? "temp." : "",
-                RES_FLAT_TABLE, RES_FLAT_TABLE);
-    ret = rbuf_take(&b, &sql, NULL, err);
-    if (ret == LLE_OK)
-        ret = exec(r, sql, err);
-    free(sql);
-    return ret;
-}
-
 /* Whether the existing flat table has exactly the catalogue's columns (a
  * build with another catalogue may have made it). */
 static lle_status flat_matches(lle_results *r, bool *matches, lle_error *err)
@@ -108,8 +84,8 @@ static lle_status drop_old(lle_results *r, bool reindex, lle_error *err)
 {
     sqlite3_stmt *st = NULL;
     lle_status ret = res_prepare(r,
-                                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE "
-                                 "'results_flat_v%'",
+                                 "SELECT name FROM sqlite_master WHERE type = 'table' AND (name LIKE "
+                                 "'results_flat_v%' OR name LIKE 'results_text_v%')",
                                  &st, err);
     char **names = NULL;
     size_t n = 0;
@@ -131,7 +107,7 @@ static lle_status drop_old(lle_results *r, bool reindex, lle_error *err)
     }
     sqlite3_finalize(st);
     for (size_t i = 0; ret == LLE_OK && i < n; i++) {
-        if (reindex || strcmp(names[i], RES_FLAT_TABLE) != 0) {
+        if (reindex || (strcmp(names[i], RES_FLAT_TABLE) != 0 && strcmp(names[i], RES_TEXT_TABLE) != 0)) {
             char *sql = sqlite3_mprintf("DROP TABLE \"%w\"", names[i]);
             ret = sql != NULL ? exec(r, sql, err) : lle_fail(err, LLE_ERR_NOMEM, "out of memory");
             sqlite3_free(sql);
@@ -141,20 +117,6 @@ static lle_status drop_old(lle_results *r, bool reindex, lle_error *err)
         free(names[i]);
     free(names);
     return ret;
-}
-
-static lle_status insert_sql(char **out, lle_error *err)
-{
-    rbuf b = {0};
-
-    rbuf_printf(&b, "INSERT OR REPLACE INTO %s(", RES_FLAT_TABLE);
-    for (size_t i = 0; i < RES_N_FIELDS; i++)
-        rbuf_printf(&b, "%s%s", i ? ", " : "", RES_FIELDS[i].name);
-    rbuf_puts(&b, ") VALUES(");
-    for (size_t i = 0; i < RES_N_FIELDS; i++)
-        rbuf_puts(&b, i ? ", ?" : "?");
-    rbuf_puts(&b, ")");
-    return rbuf_take(&b, out, NULL, err);
 }
 
 /* Flatten the stored document of the experiment at the current row of `get`. */
@@ -188,7 +150,7 @@ static lle_status fill_missing(lle_results *r, lle_error *err)
 {
     sqlite3_stmt *get = NULL, *ins = NULL;
     char *sql = NULL;
-    lle_status ret = insert_sql(&sql, err);
+    lle_status ret = res_index_insert_sql(&sql, err);
     int rc = SQLITE_OK;
 
     if (ret == LLE_OK)
@@ -205,26 +167,49 @@ static lle_status fill_missing(lle_results *r, lle_error *err)
     return ret;
 }
 
-/* Bring the flat table in line with experiments, in one transaction. */
-static lle_status refresh(lle_results *r, bool temp, lle_error *err)
-{
-    long long missing = 0, stale = 0;
-    lle_status ret = scalar(r, "SELECT count(*) FROM experiments WHERE id NOT IN (SELECT id FROM " RES_FLAT_TABLE ")",
-                            &missing, err);
+static const char TEXT_MISSING_SQL[] =
+    "SELECT count(*) FROM " RES_FLAT_TABLE " WHERE id NOT IN (SELECT id FROM " RES_TEXT_TABLE ")";
 
+/* Bring the derived tables in line with experiments, in one transaction:
+ * stale rows out, missing flat rows parsed in, missing export values
+ * rendered (both are written at put time, so this is the fallback for
+ * databases written by older versions or other tools). */
+static lle_status refresh(lle_results *r, bool temp, bool tracked, lle_error *err)
+{
+    long long missing = 0, stale = 0, no_text = 0, dirty = 0;
+    lle_status ret = tracked ? scalar(r, "SELECT count(*) FROM " RES_DIRTY_TABLE, &dirty, err) : LLE_OK;
+
+    if (ret != LLE_OK || (tracked && dirty == 0))
+        return ret; /* nothing changed since the last refresh */
+    ret = scalar(r, "SELECT count(*) FROM experiments WHERE id NOT IN (SELECT id FROM " RES_FLAT_TABLE ")", &missing,
+                 err);
     if (ret == LLE_OK)
         ret = scalar(r, "SELECT count(*) FROM " RES_FLAT_TABLE " WHERE id NOT IN (SELECT id FROM experiments)", &stale,
                      err);
-    if (ret != LLE_OK || (missing == 0 && stale == 0))
+    if (ret == LLE_OK && r->has_text)
+        ret = scalar(r, TEXT_MISSING_SQL, &no_text, err);
+    if (ret != LLE_OK || (missing == 0 && stale == 0 && no_text == 0 && dirty == 0))
         return ret;
     if (missing > 1000)
         lle_logf(LLE_LOG_INFO, "%s: indexing %lld stored experiments for results queries", r->path, missing);
     ret = exec(r, temp ? "BEGIN" : "BEGIN IMMEDIATE", err);
     if (ret != LLE_OK)
         return ret;
-    ret = exec(r, "DELETE FROM " RES_FLAT_TABLE " WHERE id NOT IN (SELECT id FROM experiments)", err);
+    if (tracked) /* changed in place: indexed again below */
+        ret = exec(r,
+                   "DELETE FROM " RES_FLAT_TABLE " WHERE id IN (SELECT id FROM " RES_DIRTY_TABLE ");"
+                   "DELETE FROM " RES_TEXT_TABLE " WHERE id IN (SELECT id FROM " RES_DIRTY_TABLE ")",
+                   err);
+    if (ret == LLE_OK)
+        ret = exec(r, "DELETE FROM " RES_FLAT_TABLE " WHERE id NOT IN (SELECT id FROM experiments)", err);
+    if (ret == LLE_OK && r->has_text)
+        ret = exec(r, "DELETE FROM " RES_TEXT_TABLE " WHERE id NOT IN (SELECT id FROM " RES_FLAT_TABLE ")", err);
     if (ret == LLE_OK)
         ret = fill_missing(r, err);
+    if (ret == LLE_OK && r->has_text)
+        ret = res_index_fill_text(r->db, r->path, err);
+    if (ret == LLE_OK && !temp)
+        ret = exec(r, "DELETE FROM " RES_DIRTY_TABLE, err);
     if (ret == LLE_OK)
         ret = exec(r, "COMMIT", err);
     if (ret != LLE_OK && !sqlite3_get_autocommit(r->db))
@@ -235,19 +220,29 @@ static lle_status refresh(lle_results *r, bool temp, lle_error *err)
 static lle_status prepare_flat(lle_results *r, bool reindex, lle_error *err)
 {
     long long n = 0;
-    bool temp = sqlite3_db_readonly(r->db, "main") == 1;
+    bool temp = sqlite3_db_readonly(r->db, "main") == 1, tracked;
     lle_status ret = scalar(r,
                             "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = "
                             "'campaign_items'",
                             &n, err);
 
     r->has_campaign_items = n > 0;
+    /* Reads scan hundreds of MB: map the file instead of copying pages
+     * through a small cache; sorts in memory. Settings of this connection
+     * only; where they cannot apply, SQLite keeps its defaults. */
+    sqlite3_exec(r->db, "PRAGMA mmap_size=4294967296; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536", NULL, NULL,
+                 NULL);
     if (ret == LLE_OK && !temp)
         ret = drop_old(r, reindex, err);
+    /* With all three tables already there, the triggers have recorded every
+     * change since the last refresh: only those need looking at. */
+    tracked = !temp && res_table_exists(r->db, RES_FLAT_TABLE) && res_table_exists(r->db, RES_TEXT_TABLE) &&
+              res_table_exists(r->db, RES_DIRTY_TABLE);
     if (ret == LLE_OK)
-        ret = create_flat(r, temp, err);
+        ret = res_index_create(r->db, r->path, temp, err);
+    r->has_text = !temp;
     if (ret == LLE_OK)
-        ret = refresh(r, temp, err);
+        ret = refresh(r, temp, tracked, err);
     return ret;
 }
 

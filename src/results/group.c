@@ -98,6 +98,7 @@ typedef struct acc {
 
 typedef struct scan {
     size_t n_factors, n_metrics;
+    int c_factor, c_method, c_metric; /* first factor, method, first metric column */
     acc *groups;
     size_t n_groups, cap_groups;
     size_t *table; /* open addressing: group index + 1, 0 empty */
@@ -164,8 +165,8 @@ static acc *find_group(scan *s, const char *key)
 static bool add_row(scan *s, acc *a, sqlite3_stmt *st)
 {
     const char *id = (const char *)sqlite3_column_text(st, 0);
-    const char *m = (const char *)sqlite3_column_text(st, 1 + (int)s->n_factors);
-    int first = 2 + (int)s->n_factors;
+    const char *m = (const char *)sqlite3_column_text(st, s->c_method);
+    int first = s->c_metric;
 
     if (a->n == a->cap) {
         size_t cap = a->cap ? a->cap * 2 : 4;
@@ -205,11 +206,11 @@ static void put_hex64(rbuf *key, char tag, uint64_t v)
 /* The group key of a row: each factor's value exactly (integers and reals by
  * their bits, integral reals as integers, so 4 and 4.0 group together) —
  * no number is formatted per row. */
-static void row_key(sqlite3_stmt *st, size_t n_factors, rbuf *key)
+static void row_key(sqlite3_stmt *st, const scan *s, rbuf *key)
 {
     key->len = 0;
-    for (size_t f = 0; f < n_factors; f++) {
-        int c = 1 + (int)f, t = sqlite3_column_type(st, c);
+    for (size_t f = 0; f < s->n_factors; f++) {
+        int c = s->c_factor + (int)f, t = sqlite3_column_type(st, c);
         double d;
         uint64_t bits;
         if (t == SQLITE_INTEGER) {
@@ -234,46 +235,59 @@ static void row_key(sqlite3_stmt *st, size_t n_factors, rbuf *key)
 }
 
 /* Factor values of a new group as text, from its first row. */
-static char **row_values(sqlite3_stmt *st, size_t n_factors)
+static char **row_values(sqlite3_stmt *st, const scan *s)
 {
-    char **v = calloc(n_factors + 1, sizeof *v);
+    char **v = calloc(s->n_factors + 1, sizeof *v);
 
-    for (size_t f = 0; v != NULL && f < n_factors; f++) {
-        const unsigned char *t = sqlite3_column_text(st, 1 + (int)f);
+    for (size_t f = 0; v != NULL && f < s->n_factors; f++) {
+        const unsigned char *t = sqlite3_column_text(st, s->c_factor + (int)f);
         v[f] = strdup(t != NULL ? (const char *)t : "-");
     }
     return v;
 }
 
-static lle_status run_scan(lle_results *r, const lle_results_filter *f, const char *const *factors, size_t n_factors,
-                           const char *const *metrics, size_t n_metrics, scan *s, lle_error *err)
+/* Feed the current row to scan `s`: its group (made when new) gets it. */
+static bool scan_row(scan *s, sqlite3_stmt *st, rbuf *key)
+{
+    acc *a;
+
+    row_key(st, s, key);
+    a = key->oom ? NULL : find_group(s, key->data);
+    if (a != NULL && a->text == NULL)
+        a->text = row_values(st, s);
+    return a != NULL && a->text != NULL && add_row(s, a, st);
+}
+
+/* One pass over the runs of the filter: columns id, energy_method, the
+ * metrics, then each scan's factors; every row goes to each of the scans. */
+static lle_status run_scans(lle_results *r, const lle_results_filter *f, const char *const *factors,
+                            const size_t *n_factors, size_t n_scans, const char *const *metrics, size_t n_metrics,
+                            scan *s, lle_error *err)
 {
     lle_results_filter ff = f != NULL ? *f : (lle_results_filter){0};
     rbuf cols = {0}, key = {0};
     char *sql = NULL;
     sqlite3_stmt *st = NULL;
     lle_status ret;
-    int rc = SQLITE_DONE;
+    int rc = SQLITE_DONE, c = 2 + (int)n_metrics;
 
-    s->n_factors = n_factors;
-    s->n_metrics = n_metrics;
-    rbuf_puts(&cols, "id");
-    for (size_t i = 0; i < n_factors; i++)
-        rbuf_printf(&cols, ", %s", factors[i]);
-    rbuf_puts(&cols, ", energy_method");
+    if (s == NULL || n_factors == NULL)
+        return lle_fail(err, LLE_ERR_INTERNAL, "results: no scans to run");
+    rbuf_puts(&cols, "id, energy_method");
     for (size_t i = 0; i < n_metrics; i++)
         rbuf_printf(&cols, ", %s", metrics[i]);
+    for (size_t k = 0, fi = 0; k < n_scans; k++) {
+        s[k] = (scan){.n_factors = n_factors[k], .n_metrics = n_metrics, .c_factor = c, .c_method = 1, .c_metric = 2};
+        for (size_t i = 0; i < n_factors[k]; i++, c++)
+            rbuf_printf(&cols, ", %s", factors[fi++]);
+    }
     ret = rbuf_take(&cols, &sql, NULL, err);
     if (ret == LLE_OK)
         ret = res_query(r, &ff, sql, RES_Q_RUNS, &st, err);
     while (ret == LLE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        acc *a;
-        row_key(st, n_factors, &key);
-        a = key.oom ? NULL : find_group(s, key.data);
-        if (a != NULL && a->text == NULL)
-            a->text = row_values(st, n_factors);
-        if (a == NULL || a->text == NULL || !add_row(s, a, st))
-            ret = lle_fail(err, LLE_ERR_NOMEM, "out of memory grouping experiments");
+        for (size_t k = 0; ret == LLE_OK && k < n_scans; k++)
+            if (!scan_row(&s[k], st, &key))
+                ret = lle_fail(err, LLE_ERR_NOMEM, "out of memory grouping experiments");
     }
     if (ret == LLE_OK && rc != SQLITE_DONE)
         ret = res_sql_fail(r, rc, "reading experiments", err);
@@ -288,6 +302,9 @@ static void scan_free(scan *s)
     for (size_t g = 0; g < s->n_groups; g++) {
         for (size_t i = 0; i < s->groups[g].n; i++)
             free(s->groups[g].ids[i]);
+        for (size_t f = 0; s->groups[g].text != NULL && f < s->n_factors; f++)
+            free(s->groups[g].text[f]);
+        free(s->groups[g].text);
         free(s->groups[g].ids);
         free(s->groups[g].vals);
         free(s->groups[g].key);
@@ -477,12 +494,43 @@ static void free_split(char ***split, size_t n_groups, size_t n_factors)
     free(split);
 }
 
+/* Turn scan `s` (grouped by `factors`) into `a`, whose metrics are picked:
+ * the factors that vary (all of them with `all`), groups, ranks, front. */
+static lle_status finish(scan *s, const char *const *factors, bool all, res_analysis *a, lle_error *err)
+{
+    size_t keep[128];
+    char ***split = calloc(s->n_groups + 1, sizeof *split);
+    lle_status ret = LLE_OK;
+
+    for (size_t g = 0; split != NULL && g < s->n_groups; g++) {
+        split[g] = s->groups[g].text; /* taken over */
+        s->groups[g].text = NULL;
+    }
+    if (split == NULL || s->n_factors > sizeof keep / sizeof keep[0]) {
+        ret = lle_fail(err, LLE_ERR_NOMEM, "out of memory analysing experiments");
+        goto cleanup;
+    }
+    a->n_factors = varying(s, split, all, keep);
+    a->factors = calloc(a->n_factors + 1, sizeof *a->factors);
+    for (size_t i = 0; a->factors != NULL && i < a->n_factors; i++)
+        a->factors[i] = strdup(factors[keep[i]]);
+    for (size_t g = 0; g < s->n_groups; g++)
+        a->n_experiments += s->groups[g].n;
+    if (a->factors == NULL || !build_groups(s, split, a, keep)) {
+        ret = lle_fail(err, LLE_ERR_NOMEM, "out of memory analysing experiments");
+        goto cleanup;
+    }
+    rank_and_front(a);
+cleanup:
+    free_split(split, s->n_groups, s->n_factors);
+    return ret;
+}
+
 lle_status res_analysis_run(lle_results *r, const lle_results_filter *f, const lle_results_analysis_opts *o,
                             res_analysis *a, lle_error *err)
 {
     const char *const *factors = NULL;
-    size_t n_factors = 0, keep[128];
-    char ***split = NULL;
+    size_t n_factors = 0;
     scan s;
     lle_status ret;
 
@@ -492,37 +540,54 @@ lle_status res_analysis_run(lle_results *r, const lle_results_filter *f, const l
     ret = pick_metrics(o, a, err);
     if (ret == LLE_OK)
         ret = pick_factors(o, &factors, &n_factors, err);
-    if (ret == LLE_OK && n_factors > sizeof keep / sizeof keep[0])
+    if (ret == LLE_OK && n_factors > 128)
         ret = lle_fail(err, LLE_ERR_INVALID, "--by: too many factors");
     if (ret == LLE_OK)
-        ret = run_scan(r, f, factors, n_factors, a->metrics, a->n_metrics, &s, err);
-    if (ret != LLE_OK)
-        goto cleanup;
-    split = calloc(s.n_groups + 1, sizeof *split);
-    for (size_t g = 0; split != NULL && g < s.n_groups; g++) {
-        split[g] = s.groups[g].text; /* taken over */
-        s.groups[g].text = NULL;
-    }
-    if (split == NULL) {
-        ret = lle_fail(err, LLE_ERR_NOMEM, "out of memory analysing experiments");
-        goto cleanup;
-    }
-    a->n_factors = varying(&s, split, factors != RES_AUTO_FACTORS, keep);
-    a->factors = calloc(a->n_factors + 1, sizeof *a->factors);
-    for (size_t i = 0; a->factors != NULL && i < a->n_factors; i++)
-        a->factors[i] = strdup(factors[keep[i]]);
-    for (size_t g = 0; g < s.n_groups; g++)
-        a->n_experiments += s.groups[g].n;
-    if (a->factors == NULL || !build_groups(&s, split, a, keep)) {
-        ret = lle_fail(err, LLE_ERR_NOMEM, "out of memory analysing experiments");
-        goto cleanup;
-    }
-    rank_and_front(a);
-cleanup:
-    free_split(split, s.n_groups, s.n_factors);
+        ret = run_scans(r, f, factors, &n_factors, 1, a->metrics, a->n_metrics, &s, err);
+    if (ret == LLE_OK)
+        ret = finish(&s, factors, factors != RES_AUTO_FACTORS, a, err);
     scan_free(&s);
     if (ret != LLE_OK)
         res_analysis_free(a);
+    return ret;
+}
+
+lle_status res_analysis_run_each(lle_results *r, const lle_results_filter *f, const char *const *factors, size_t n,
+                                 res_analysis *out, lle_error *err)
+{
+    scan *s = calloc(n + 1, sizeof *s);
+    size_t *ones = calloc(n + 1, sizeof *ones);
+    lle_status ret = LLE_OK;
+
+    if (s == NULL || ones == NULL) {
+        free(s);
+        free(ones);
+        return lle_fail(err, LLE_ERR_NOMEM, "out of memory analysing experiments");
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *by[1] = {factors[i]};
+        lle_results_analysis_opts o = {by, 1, NULL, 0.0};
+        const char *const *picked = NULL;
+        size_t n_picked = 0;
+        memset(&out[i], 0, sizeof out[i]);
+        out[i].cv_threshold = 0.05;
+        if (ret == LLE_OK)
+            ret = pick_metrics(&o, &out[i], err);
+        if (ret == LLE_OK)
+            ret = pick_factors(&o, &picked, &n_picked, err);
+        out[i].n_metrics = 2; /* J/token and tokens/s: ranking, flags and front use only these */
+        ones[i] = 1;
+    }
+    if (ret == LLE_OK && n > 0)
+        ret = run_scans(r, f, factors, ones, n, out[0].metrics, out[0].n_metrics, s, err);
+    for (size_t i = 0; ret == LLE_OK && i < n; i++)
+        ret = finish(&s[i], &factors[i], true, &out[i], err);
+    for (size_t i = 0; i < n; i++)
+        scan_free(&s[i]);
+    for (size_t i = 0; ret != LLE_OK && i < n; i++)
+        res_analysis_free(&out[i]);
+    free(s);
+    free(ones);
     return ret;
 }
 

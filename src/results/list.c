@@ -67,20 +67,43 @@ static const char *const JSON_COLS[] = {
 };
 #define N_JSON_COLS (sizeof JSON_COLS / sizeof JSON_COLS[0])
 
+/* Append `n` bytes of `s` padded to |w| (right-aligned when w > 0). */
+static void padded(rbuf *b, const char *s, size_t n, int w)
+{
+    static const char spaces[] = "                                                                ";
+    size_t want = (size_t)(w < 0 ? -w : w), pad = n < want ? want - n : 0;
+
+    if (w > 0)
+        rbuf_put(b, spaces, pad < sizeof spaces - 1 ? pad : sizeof spaces - 1);
+    rbuf_put(b, s, n);
+    if (w < 0)
+        rbuf_put(b, spaces, pad < sizeof spaces - 1 ? pad : sizeof spaces - 1);
+}
+
 static void text_cell(rbuf *b, sqlite3_stmt *st, int i)
 {
     char cell[160];
-    int w = TEXT_COLS[i].width;
+    const char *s = cell;
+    int w = TEXT_COLS[i].width, n;
 
-    if (sqlite3_column_type(st, i) == SQLITE_NULL)
-        snprintf(cell, sizeof cell, "-");
-    else if (TEXT_COLS[i].fmt == 'f')
-        snprintf(cell, sizeof cell, "%.2f", sqlite3_column_double(st, i));
-    else if (TEXT_COLS[i].fmt == 'g')
-        snprintf(cell, sizeof cell, "%.4g", sqlite3_column_double(st, i));
-    else
-        snprintf(cell, sizeof cell, "%s", (const char *)sqlite3_column_text(st, i));
-    rbuf_printf(b, "%s%*s", i ? "  " : "", i + 1 == (int)N_TEXT_COLS ? 0 : w, cell);
+    if (sqlite3_column_type(st, i) == SQLITE_NULL) {
+        s = "-";
+        n = 1;
+    } else if (TEXT_COLS[i].fmt == 'f') {
+        n = snprintf(cell, sizeof cell, "%.2f", sqlite3_column_double(st, i));
+    } else if (TEXT_COLS[i].fmt == 'g') {
+        n = snprintf(cell, sizeof cell, "%.4g", sqlite3_column_double(st, i));
+    } else {
+        s = (const char *)sqlite3_column_text(st, i);
+        s = s != NULL ? s : "";
+        for (n = 0; n < (int)sizeof cell - 1 && s[n] != '\0';) /* as "%s" into cell: at most 159 */
+            n++;
+    }
+    if (n < 0 || (s == cell && (size_t)n >= sizeof cell))
+        n = (int)strlen(s);
+    if (i)
+        rbuf_put(b, "  ", 2);
+    padded(b, s, (size_t)n, i + 1 == (int)N_TEXT_COLS ? 0 : w);
 }
 
 static lle_status list_text(lle_results *r, const lle_results_filter *f, rbuf *b, lle_error *err)
@@ -117,36 +140,108 @@ static lle_status list_text(lle_results *r, const lle_results_filter *f, rbuf *b
     return ret;
 }
 
+/* Split one token row into tok/len (n entries); false when the count differs. */
+static bool split_tokens(const char *p, size_t len, const char **tok, size_t *tlen, size_t n)
+{
+    const char *end = p + len;
+    size_t i = 0;
+
+    if (len > 0 && end[-1] == '\n')
+        end--;
+    for (; i < n && p <= end; i++) {
+        const char *sep = memchr(p, RES_TOK_SEP, (size_t)(end - p));
+        tok[i] = p;
+        tlen[i] = (size_t)((sep != NULL ? sep : end) - p);
+        p += tlen[i] + 1;
+    }
+    return i == n && p == end + 1;
+}
+
+typedef struct json_list {
+    int kinds[N_JSON_COLS], field[N_JSON_COLS];
+    char keys[N_JSON_COLS][40]; /* ', "name": ' */
+    size_t key_len[N_JSON_COLS];
+    const char **tok;
+    size_t *tlen;
+    sqlite3_stmt *one; /* the JSON columns of one experiment, when no values are stored */
+} json_list;
+
+static void key(rbuf *b, const json_list *jl, size_t i)
+{
+    rbuf_put(b, jl->keys[i] + (i ? 0 : 2), jl->key_len[i] - (i ? 0 : 2));
+}
+
+/* One object: from the stored export values (column 1) when there are
+ * some, else rendered from the flat row. */
+static lle_status json_row(lle_results *r, rbuf *b, sqlite3_stmt *st, const json_list *jl, lle_error *err)
+{
+    const char *vals = (const char *)sqlite3_column_text(st, 1);
+    int rc;
+
+    if (vals != NULL && split_tokens(vals, (size_t)sqlite3_column_bytes(st, 1), jl->tok, jl->tlen, RES_N_FIELDS)) {
+        for (size_t i = 0; i < N_JSON_COLS; i++) {
+            size_t k = (size_t)jl->field[i];
+            key(b, jl, i);
+            if (jl->tlen[k] == 0)
+                rbuf_put(b, "null", 4);
+            else
+                rbuf_put(b, jl->tok[k], jl->tlen[k]);
+        }
+        return LLE_OK;
+    }
+    sqlite3_reset(jl->one);
+    sqlite3_bind_text(jl->one, 1, (const char *)sqlite3_column_text(st, 0), -1, SQLITE_TRANSIENT);
+    if ((rc = sqlite3_step(jl->one)) != SQLITE_ROW)
+        return res_sql_fail(r, rc, "listing experiments", err);
+    for (size_t i = 0; i < N_JSON_COLS; i++) {
+        key(b, jl, i);
+        res_put_value(b, jl->one, (int)i, (res_kind)jl->kinds[i], LLE_RESULTS_JSON);
+    }
+    return LLE_OK;
+}
+
 static lle_status list_json(lle_results *r, const lle_results_filter *f, rbuf *b, lle_error *err)
 {
     rbuf cols = {0};
     char *sql = NULL;
     sqlite3_stmt *st = NULL;
-    int kinds[N_JSON_COLS], rc = SQLITE_DONE;
+    json_list jl = {.tok = calloc(RES_N_FIELDS, sizeof(char *)), .tlen = calloc(RES_N_FIELDS, sizeof(size_t))};
+    int rc = SQLITE_DONE;
     lle_status ret;
     long long n = 0;
 
+    rbuf_puts(&cols, "SELECT ");
     for (size_t i = 0; i < N_JSON_COLS; i++) {
-        kinds[i] = RES_FIELDS[res_field_index(JSON_COLS[i])].kind;
+        jl.field[i] = res_field_index(JSON_COLS[i]);
+        jl.kinds[i] = RES_FIELDS[jl.field[i]].kind;
+        jl.key_len[i] = (size_t)snprintf(jl.keys[i], sizeof jl.keys[i], ", \"%s\": ", JSON_COLS[i]);
         rbuf_printf(&cols, "%s%s", i ? ", " : "", JSON_COLS[i]);
     }
-    ret = rbuf_take(&cols, &sql, NULL, err);
+    rbuf_puts(&cols, " FROM " RES_FLAT_TABLE " WHERE id = ?1");
+    ret = jl.tok != NULL && jl.tlen != NULL ? rbuf_take(&cols, &sql, NULL, err)
+                                            : lle_fail(err, LLE_ERR_NOMEM, "out of memory listing experiments");
     if (ret == LLE_OK)
-        ret = res_query(r, f, sql, RES_Q_ORDERED, &st, err);
+        ret = res_prepare(r, sql, &jl.one, err);
+    if (ret == LLE_OK)
+        ret = res_query(r, f,
+                        r->has_text ? "id, (SELECT vals FROM " RES_TEXT_TABLE " t WHERE t.id = " RES_FLAT_TABLE ".id)"
+                                    : "id, NULL",
+                        RES_Q_ORDERED, &st, err);
     rbuf_putc(b, '[');
     while (ret == LLE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         rbuf_puts(b, n++ ? ",\n {" : "\n {");
-        for (size_t i = 0; i < N_JSON_COLS; i++) {
-            rbuf_printf(b, "%s\"%s\": ", i ? ", " : "", JSON_COLS[i]);
-            res_put_value(b, st, (int)i, (res_kind)kinds[i], LLE_RESULTS_JSON);
-        }
+        ret = json_row(r, b, st, &jl, err);
         rbuf_putc(b, '}');
     }
     if (ret == LLE_OK && rc != SQLITE_DONE)
         ret = res_sql_fail(r, rc, "listing experiments", err);
     rbuf_puts(b, n ? "\n]\n" : "]\n");
     sqlite3_finalize(st);
+    sqlite3_finalize(jl.one);
+    rbuf_free(&cols);
     free(sql);
+    free(jl.tok);
+    free(jl.tlen);
     return ret;
 }
 

@@ -67,6 +67,8 @@ static lle_status check_value(const char *text, term *t, lle_error *err)
 {
     char *end = NULL;
 
+    if (t->value == NULL)
+        return lle_fail(err, LLE_ERR_INVALID, "--where '%s': no value", text);
     t->is_null = strcasecmp(t->value, "null") == 0;
     if (t->is_null)
         return (strcmp(t->op, "=") == 0 || strcmp(t->op, "!=") == 0)
@@ -109,6 +111,8 @@ static void where_sql(const lle_results *r, const lle_results_filter *f, const t
     }
     for (size_t i = 0; i < n; i++, glue = " AND ") {
         const term *t = &terms[i];
+        if (t->f == NULL) /* never: every term was parsed before */
+            continue;
         if (t->is_null)
             rbuf_printf(b, "%s%s IS %sNULL", glue, t->f->name, t->op[0] == '!' ? "NOT " : "");
         else

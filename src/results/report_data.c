@@ -132,39 +132,38 @@ static void series(rbuf *b, const char *name, const res_analysis *a, int metric)
     rbuf_putc(b, '}');
 }
 
-/* One chart pair per varied factor: the experiments grouped by it alone. */
+/* One chart pair per varied factor: the experiments grouped by it alone
+ * (all factors from one pass over the rows). */
 static lle_status factors_json(lle_results *r, const lle_results_filter *f, const res_analysis *main_a, rbuf *b,
                                lle_error *err)
 {
-    lle_status ret = LLE_OK;
+    size_t n = main_a->n_factors < MAX_FACTOR_CHARTS ? main_a->n_factors : MAX_FACTOR_CHARTS;
+    res_analysis each[MAX_FACTOR_CHARTS];
+    lle_status ret = res_analysis_run_each(r, f, (const char *const *)main_a->factors, n, each, err);
 
     rbuf_puts(b, ",\"factors\":[");
-    for (size_t i = 0; i < main_a->n_factors && i < MAX_FACTOR_CHARTS && ret == LLE_OK; i++) {
-        const char *by[1] = {main_a->factors[i]};
-        lle_results_analysis_opts o = {by, 1, NULL, 0.0};
-        res_analysis a;
+    for (size_t i = 0; i < n && ret == LLE_OK; i++) {
+        const res_analysis *a = &each[i];
         const char *method = NULL;
-        ret = res_analysis_run(r, f, &o, &a, err);
-        if (ret != LLE_OK)
-            break;
         rbuf_puts(b, i ? ",\n{\"name\":" : "\n{\"name\":");
-        rbuf_json_string(b, by[0]);
+        rbuf_json_string(b, main_a->factors[i]);
         rbuf_puts(b, ",\"values\":[");
-        for (size_t g = 0; g < a.n_groups; g++) {
+        for (size_t g = 0; g < a->n_groups; g++) {
             if (g)
                 rbuf_putc(b, ',');
-            rbuf_json_string(b, a.groups[g].values[0]);
-            method = method == NULL || strcmp(method, a.groups[g].method) == 0 ? a.groups[g].method : "mixed";
+            rbuf_json_string(b, a->groups[g].values[0]);
+            method = method == NULL || strcmp(method, a->groups[g].method) == 0 ? a->groups[g].method : "mixed";
         }
         rbuf_puts(b, "]");
-        series(b, "jpt", &a, RES_M_JPT);
-        series(b, "tps", &a, RES_M_TPS);
+        series(b, "jpt", a, RES_M_JPT);
+        series(b, "tps", a, RES_M_TPS);
         rbuf_puts(b, ",\"method\":");
         rbuf_json_string(b, method != NULL ? method : "none");
         rbuf_putc(b, '}');
-        res_analysis_free(&a);
     }
     rbuf_puts(b, "]");
+    for (size_t i = 0; ret == LLE_OK && i < n; i++)
+        res_analysis_free(&each[i]);
     return ret;
 }
 
@@ -172,22 +171,26 @@ static lle_status scatter_json(lle_results *r, const lle_results_filter *f, rbuf
 {
     sqlite3_stmt *st = NULL;
     rbuf xs = {0}, ys = {0};
-    lle_status ret = res_query(r, f, "count(*) OVER (), output_tokens_per_s, j_per_output_token", RES_Q_RUNS, &st, err);
+    lle_status ret = res_query(r, f, "count(*)", RES_Q_RUNS, &st, err);
     long long total = 0, i = 0, kept = 0, step = 1;
     int rc = SQLITE_DONE;
 
+    if (ret == LLE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        total = sqlite3_column_int64(st, 0);
+    else if (ret == LLE_OK)
+        ret = res_sql_fail(r, rc, "counting runs for the report", err);
+    sqlite3_finalize(st);
+    st = NULL;
+    step = total > RES_REPORT_MAX_SCATTER ? (total + RES_REPORT_MAX_SCATTER - 1) / RES_REPORT_MAX_SCATTER : 1;
+    if (ret == LLE_OK)
+        ret = res_query(r, f, "output_tokens_per_s, j_per_output_token", RES_Q_RUNS, &st, err);
     while (ret == LLE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (i++ == 0) {
-            total = sqlite3_column_int64(st, 0);
-            step = total > RES_REPORT_MAX_SCATTER ? (total + RES_REPORT_MAX_SCATTER - 1) / RES_REPORT_MAX_SCATTER : 1;
-        }
-        if ((i - 1) % step != 0 || sqlite3_column_type(st, 1) == SQLITE_NULL ||
-            sqlite3_column_type(st, 2) == SQLITE_NULL)
+        if ((i++) % step != 0 || sqlite3_column_type(st, 0) == SQLITE_NULL || sqlite3_column_type(st, 1) == SQLITE_NULL)
             continue;
         rbuf_puts(&xs, kept ? "," : "");
         rbuf_puts(&ys, kept++ ? "," : "");
-        num(&xs, sqlite3_column_double(st, 1));
-        num(&ys, sqlite3_column_double(st, 2));
+        num(&xs, sqlite3_column_double(st, 0));
+        num(&ys, sqlite3_column_double(st, 1));
     }
     if (ret == LLE_OK && rc != SQLITE_DONE)
         ret = res_sql_fail(r, rc, "reading runs for the report", err);

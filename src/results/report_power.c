@@ -4,7 +4,8 @@
  * window's start, as the batch windows do), averaged into at most
  * RES_REPORT_MAX_POINTS time buckets, written as a JSON island the page parses
  * only when that experiment's chart is drawn; and the index of those
- * experiments (label, energy method) in the data object. */
+ * experiments (label, energy method) in the data object. The ids with
+ * samples are read first, so experiments without any cost no query. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,6 +142,68 @@ cleanup:
     free(tcnt);
 }
 
+/* The ids of experiments with power samples, sorted (malloc'd strings). */
+typedef struct idset {
+    char **ids;
+    size_t n;
+} idset;
+
+static lle_status idset_load(lle_results *r, idset *set, lle_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    lle_status ret = res_prepare(r,
+                                 "SELECT DISTINCT experiment_id FROM timeseries WHERE metric = 'power_w' "
+                                 "ORDER BY experiment_id",
+                                 &st, err);
+    size_t cap = 0;
+    int rc = SQLITE_DONE;
+
+    while (ret == LLE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text(st, 0);
+        if (set->n == cap) {
+            char **grown = realloc(set->ids, (cap ? cap * 2 : 256) * sizeof *grown);
+            if (grown == NULL) {
+                ret = lle_fail(err, LLE_ERR_NOMEM, "out of memory reading power samples");
+                break;
+            }
+            set->ids = grown;
+            cap = cap ? cap * 2 : 256;
+        }
+        if ((set->ids[set->n] = strdup(id != NULL ? id : "")) == NULL)
+            ret = lle_fail(err, LLE_ERR_NOMEM, "out of memory reading power samples");
+        else
+            set->n++;
+    }
+    if (ret == LLE_OK && rc != SQLITE_DONE)
+        ret = res_sql_fail(r, rc, "reading power samples", err);
+    sqlite3_finalize(st);
+    return ret;
+}
+
+static bool idset_has(const idset *set, const char *id)
+{
+    size_t lo = 0, hi = set->n;
+
+    while (id != NULL && lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(set->ids[mid], id);
+        if (c == 0)
+            return true;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+static void idset_free(idset *set)
+{
+    for (size_t i = 0; i < set->n; i++)
+        free(set->ids[i]);
+    free(set->ids);
+}
+
 static void index_entry(rbuf *data, size_t k, sqlite3_stmt *ids)
 {
     const char *parts[4];
@@ -162,6 +225,7 @@ lle_status res_report_power(lle_results *r, const lle_results_filter *f, rbuf *d
 {
     sqlite3_stmt *ids = NULL, *st = NULL;
     samples x;
+    idset with = {NULL, 0};
     rbuf one = {0};
     size_t k = 0;
     long long skipped = 0;
@@ -173,12 +237,16 @@ lle_status res_report_power(lle_results *r, const lle_results_filter *f, rbuf *d
 
     memset(&x, 0, sizeof x);
     if (ret == LLE_OK)
+        ret = idset_load(r, &with, err);
+    if (ret == LLE_OK)
         ret = res_prepare(r,
                           "SELECT t_s, source, value FROM timeseries WHERE experiment_id = ?1 AND metric = "
                           "'power_w' ORDER BY t_s, source",
                           &st, err);
     rbuf_puts(data, ",\"power\":[");
     while (ret == LLE_OK && (rc = sqlite3_step(ids)) == SQLITE_ROW) {
+        if (!idset_has(&with, (const char *)sqlite3_column_text(ids, 0)))
+            continue; /* no power samples: nothing to read */
         ret = read_samples(r, st, (const char *)sqlite3_column_text(ids, 0), &x, err);
         if (ret != LLE_OK || x.n == 0)
             continue;
@@ -204,6 +272,7 @@ lle_status res_report_power(lle_results *r, const lle_results_filter *f, rbuf *d
         rbuf_puts(data, "null");
     samples_reset(&x);
     free(x.s);
+    idset_free(&with);
     rbuf_free(&one);
     sqlite3_finalize(st);
     sqlite3_finalize(ids);

@@ -17,15 +17,30 @@
 #include "lle/results.h"
 #include "lle/store.h"
 
-/* The derived table; the suffix changes whenever the catalogue does, and a
- * table of an older version is dropped and rebuilt. */
+/* The derived tables (index.c); the suffix changes whenever the catalogue
+ * (or the token format) does, and a table of an older version is dropped and
+ * rebuilt. RES_TEXT_TABLE: id, vals (the flat row's export values as one
+ * token row), req_vals (its requests' rows; NULL: render them live). */
 #define RES_FLAT_TABLE "results_flat_v1"
+#define RES_TEXT_TABLE "results_text_v1"
+/* Ids of experiments changed since the index was last brought up to date,
+ * filled by triggers on experiments and requests (any writer, any version):
+ * an open with it empty has nothing to do. */
+#define RES_DIRTY_TABLE "results_dirty_v1"
+/* Between the JSON tokens of one row (never inside one: JSON text escapes
+ * control characters); each row ends with '\n'; NULL is an empty token. */
+#define RES_TOK_SEP '\x1f'
+/* The columns of the flat table's covering index for `results list`. */
+#define RES_LIST_INDEX_COLS                                                                                            \
+    "started_at, id, status, kind, model_name, model_file_type, batching, adaptive_tokens, batch_size, "               \
+    "decoding_preset, decoding, traffic, output_tokens_per_s, ttft_p50_s, j_per_output_token, energy_method"
 
 struct lle_results {
     lle_store *store;
     sqlite3 *db;      /* the store's connection */
     const char *path; /* the database file, for messages */
     bool has_campaign_items;
+    bool has_text; /* RES_TEXT_TABLE is there and complete (not in read-only mode) */
 };
 
 /* ---- growable buffer (buf.c) ---------------------------------------------- */
@@ -106,6 +121,45 @@ lle_status res_resolve_id(lle_results *r, const char *id, char *out, size_t out_
 /* Column `i` of a row as text into b ("" for NULL) in the format of kind k. */
 void res_put_value(rbuf *b, sqlite3_stmt *st, int i, res_kind k, lle_results_format fmt);
 
+/* ---- the index and the export values (index.c) ------------------------------------ */
+/* An exported column: name, kind, and whether the value is JSON text (itl_s:
+ * raw in JSON, a quoted string in CSV). */
+typedef struct res_col {
+    const char *name;
+    res_kind kind;
+    bool json_text;
+} res_col;
+
+extern const res_col RES_REQUEST_COLS[];
+extern const size_t RES_N_REQUEST_COLS;
+/* The request rows of one experiment (?1), in RES_REQUEST_COLS order. */
+#define RES_REQUEST_SQL                                                                                                \
+    "SELECT experiment_id, idx, prompt_index, repeat, batch, input_tokens, output_tokens, arrival_s, start_s, "        \
+    "queue_delay_s, ttft_s, tpot_s, e2e_s, prefill_s, decode_s, itl_s FROM requests WHERE experiment_id = ?1 "         \
+    "ORDER BY idx"
+
+/* The catalogue as export columns (malloc'd, RES_N_FIELDS entries; free()). */
+res_col *res_experiment_cols(void);
+/* Append the current row of `st` (columns 0..n-1 as `cols`) as tokens and
+ * '\n'. false when a raw JSON text value cannot be a token (empty, or holds a
+ * newline, separator or NUL): the tokens must not be used. */
+bool res_row_tokens(rbuf *b, sqlite3_stmt *st, const res_col *cols, size_t n);
+/* Append the CSV field of one token (`tmp` is scratch space). */
+void res_token_csv(rbuf *b, const char *tok, size_t n, bool json_text, rbuf *tmp);
+/* rbuf_csv_field for `n` bytes (no NUL inside). */
+void res_csv_field_n(rbuf *b, const char *s, size_t n);
+/* Like res_sql_fail, without a handle. */
+lle_status res_db_fail(sqlite3 *db, const char *path, int rc, const char *what, lle_error *err);
+/* CREATE [TEMP] the flat table (and, unless temp, the text and dirty tables
+ * and the dirty triggers). */
+lle_status res_index_create(sqlite3 *db, const char *path, bool temp, lle_error *err);
+/* "INSERT OR REPLACE INTO flat(<catalogue>) VALUES(?...)" (*out malloc'd). */
+lle_status res_index_insert_sql(char **out, lle_error *err);
+/* Whether a table `name` exists in the main database. */
+bool res_table_exists(sqlite3 *db, const char *name);
+/* Render the text rows of every flat row that has none. */
+lle_status res_index_fill_text(sqlite3 *db, const char *path, lle_error *err);
+
 /* ---- statistics (stats.c) -------------------------------------------------------- */
 typedef struct res_stats {
     size_t n;
@@ -163,6 +217,11 @@ enum {
 lle_status res_analysis_run(lle_results *r, const lle_results_filter *f, const lle_results_analysis_opts *o,
                             res_analysis *a, lle_error *err);
 void res_analysis_free(res_analysis *a);
+/* out[i] = res_analysis_run with --by factors[i] alone (default metric and
+ * CV threshold) for each of the n factors, all from one pass over the rows,
+ * with only the first two metrics (RES_M_JPT, RES_M_TPS: n_metrics = 2). */
+lle_status res_analysis_run_each(lle_results *r, const lle_results_filter *f, const char *const *factors, size_t n,
+                                 res_analysis *out, lle_error *err);
 
 /* Factor columns the analysis may group by when none are given. */
 extern const char *const RES_AUTO_FACTORS[];

@@ -30,9 +30,9 @@ lle_status res_row_load(lle_results *r, const char *id, res_row *row, lle_error 
     free(text);
     if (ret != LLE_OK)
         return ret;
-    row->type = calloc(RES_N_FIELDS, sizeof *row->type);
-    row->num = calloc(RES_N_FIELDS, sizeof *row->num);
-    row->text = calloc(RES_N_FIELDS, sizeof *row->text);
+    row->type = calloc(RES_N_FIELDS + 1, sizeof *row->type);
+    row->num = calloc(RES_N_FIELDS + 1, sizeof *row->num);
+    row->text = calloc(RES_N_FIELDS + 1, sizeof *row->text);
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     if (row->type == NULL || row->num == NULL || row->text == NULL)
@@ -41,7 +41,8 @@ lle_status res_row_load(lle_results *r, const char *id, res_row *row, lle_error 
         ret = lle_fail(err, LLE_ERR_NOT_FOUND, "%s: no experiment with id '%s'", r->path, id);
     else if (rc != SQLITE_ROW)
         ret = res_sql_fail(r, rc, "reading an experiment", err);
-    for (size_t i = 0; ret == LLE_OK && i < RES_N_FIELDS; i++) {
+    for (size_t i = 0; ret == LLE_OK && row->type != NULL && row->num != NULL && row->text != NULL && i < RES_N_FIELDS;
+         i++) {
         const unsigned char *t = sqlite3_column_text(st, (int)i);
         row->type[i] = sqlite3_column_type(st, (int)i);
         row->num[i] = sqlite3_column_double(st, (int)i);

@@ -60,10 +60,15 @@ static double inc_beta(double a, double b, double x)
 
 double lle_student_t_critical(double level, double df)
 {
+    /* The analysis asks for the same df for every metric of a group: the
+     * last answer of this thread is kept. */
+    static _Thread_local double last_level = -1.0, last_df = -1.0, last_t = NAN;
     double alpha = 1.0 - level, lo = 0.0, hi = 1.0, x;
 
     if (!(df >= 1.0) || !(level > 0.0 && level < 1.0))
         return NAN;
+    if (level == last_level && df == last_df)
+        return last_t;
     /* P(|T| > t) = I_x(df/2, 1/2) with x = df / (df + t²): increasing in x. */
     for (int i = 0; i < 200; i++) {
         double mid = 0.5 * (lo + hi);
@@ -73,7 +78,10 @@ double lle_student_t_critical(double level, double df)
             hi = mid;
     }
     x = 0.5 * (lo + hi);
-    return sqrt(df * (1.0 - x) / x);
+    last_level = level;
+    last_df = df;
+    last_t = sqrt(df * (1.0 - x) / x);
+    return last_t;
 }
 
 res_stats res_stats_of(const double *v, size_t n)
@@ -120,10 +128,57 @@ double res_quantile_sorted(const double *sorted, size_t n, double q)
     return lo + 1 < n ? sorted[lo] + frac * (sorted[lo + 1] - sorted[lo]) : sorted[n - 1];
 }
 
-static int cmp_double(const void *a, const void *b)
+static void swap_d(double *a, double *b)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
+    double t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* The k-th smallest of a[0..n) (0-based; a is reordered so that every
+ * element after position k is >= it): quickselect, O(n) on average. */
+static double select_kth(double *a, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n - 1;
+
+    while (lo < hi) {
+        double pivot = a[lo + (hi - lo) / 2];
+        size_t i = lo, j = hi;
+        for (;;) {
+            while (a[i] < pivot)
+                i++;
+            while (a[j] > pivot)
+                j--;
+            if (i >= j)
+                break;
+            swap_d(&a[i], &a[j]);
+            i++;
+            j--;
+        }
+        /* a[lo..j] <= pivot <= a[j+1..hi] */
+        if (k <= j)
+            hi = j;
+        else
+            lo = j + 1;
+    }
+    return a[k];
+}
+
+/* res_quantile_sorted of the values in a[0..n) without sorting them all:
+ * the two order statistics it interpolates between are selected. */
+static double quantile_select(double *a, size_t n, double q)
+{
+    double pos = q * (double)(n - 1), frac, x, y;
+    size_t lo = (size_t)pos;
+
+    frac = pos - (double)lo;
+    if (lo + 1 >= n)
+        return select_kth(a, n, n - 1);
+    x = select_kth(a, n, lo);
+    y = a[lo + 1];
+    for (size_t i = lo + 2; i < n; i++)
+        y = a[i] < y ? a[i] : y;
+    return x + frac * (y - x);
 }
 
 size_t res_outliers(const double *v, size_t n, bool *outlier)
@@ -136,9 +191,8 @@ size_t res_outliers(const double *v, size_t n, bool *outlier)
     if (n < 4 || (s = malloc(n * sizeof *s)) == NULL)
         return 0;
     memcpy(s, v, n * sizeof *s);
-    qsort(s, n, sizeof *s, cmp_double);
-    q1 = res_quantile_sorted(s, n, 0.25);
-    q3 = res_quantile_sorted(s, n, 0.75);
+    q1 = quantile_select(s, n, 0.25);
+    q3 = quantile_select(s, n, 0.75);
     iqr = q3 - q1;
     for (size_t i = 0; i < n; i++) {
         outlier[i] = v[i] < q1 - 1.5 * iqr || v[i] > q3 + 1.5 * iqr;

@@ -260,7 +260,10 @@ lle_status lle_store_open(const char *results_dir, lle_store **out, lle_error *e
         st = lle_fail(err, LLE_ERR_INVALID, "results directory path too long: %s", results_dir);
         goto cleanup;
     }
-    rc = sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    /* NOMUTEX: a handle is used by one thread at a time (lle/store.h), so
+     * SQLite need not lock around every call (the results scans make
+     * millions of them). */
+    rc = sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         st = lle_store_sql_fail(s, rc, "cannot open", err);
         goto cleanup;
@@ -269,7 +272,7 @@ lle_status lle_store_open(const char *results_dir, lle_store **out, lle_error *e
     if (st == LLE_OK)
         st = migrate(s, err);
 cleanup:
-    if (st == LLE_OK)
+    if (st == LLE_OK && out != NULL)
         *out = s; /* out is non-NULL whenever st is OK */
     else
         lle_store_close(s);

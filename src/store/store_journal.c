@@ -198,7 +198,7 @@ lle_status lle_store_peek_throughput(const char *results_dir, const char *model_
                             -1, &st, NULL);
     if (rc == SQLITE_OK)
         rc = model_path != NULL ? sqlite3_bind_text(st, 1, model_path, -1, SQLITE_STATIC) : sqlite3_bind_null(st, 1);
-    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
         *tokens = sqlite3_column_double(st, 0);
         *busy_s = sqlite3_column_double(st, 1);
         *n = sqlite3_column_int64(st, 2);

@@ -2,7 +2,9 @@
  * one transaction: delete any experiment with the same id (its requests and
  * timeseries cascade), insert the experiments row (typed headline columns read
  * from the document by path, the sub-objects and the verbatim document as JSON
- * text) and one requests row per element of "requests". Fields the store does
+ * text), one requests row per element of "requests", and the experiment's
+ * rows of the results index (src/results/index.h: its flat row and export
+ * values, so `results` commands never parse the document again). Fields the store does
  * not know are ignored here and kept in the stored document; a known field of
  * the wrong JSON type is refused (FORMAT) and the transaction rolled back.
  * Column meanings and units: docs/storage.md. */
@@ -13,6 +15,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "results/index.h"
 #include "store/store_internal.h"
 
 typedef enum col_kind {
@@ -442,11 +445,15 @@ lle_status lle_store_put_locked(lle_store *s, const char *json_doc, lle_error *e
     lle_status ret = parse_document(s, json_doc, &root, &c.id, err);
 
     if (ret == LLE_OK)
+        ret = res_index_begin_put(s->db, s->path, err);
+    if (ret == LLE_OK)
         ret = delete_experiment(&c, err);
     if (ret == LLE_OK)
         ret = insert_experiment(&c, root, json_doc, err);
     if (ret == LLE_OK)
         ret = insert_requests(&c, root, err);
+    if (ret == LLE_OK)
+        ret = res_index_put(s->db, s->path, root, err); /* the results index, in this transaction */
     cJSON_Delete(root);
     return ret;
 }

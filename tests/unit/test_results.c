@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,12 +36,23 @@ static int setup(void **state)
     return fx_make_db(g_dir);
 }
 
+/* Remove the (flat) fixture directory. */
 static int teardown(void **state)
 {
-    char cmd[512];
+    DIR *d = opendir(g_dir);
+    struct dirent *e;
+    char path[600];
     (void)state;
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-    return system(cmd) == 0 ? 0 : -1;
+    if (d == NULL)
+        return -1;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", g_dir, e->d_name);
+        unlink(path);
+    }
+    closedir(d);
+    return rmdir(g_dir);
 }
 
 static lle_results *open_db(void)
