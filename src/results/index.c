@@ -196,8 +196,15 @@ lle_status res_index_create(sqlite3 *db, const char *path, bool temp, lle_error 
     rbuf_printf(&b, "CREATE INDEX IF NOT EXISTS %s%s_list ON %s(%s);", temp ? "temp." : "", RES_FLAT_TABLE,
                 RES_FLAT_TABLE, RES_LIST_INDEX_COLS);
     if (!temp)
-        rbuf_puts(&b, "CREATE TABLE IF NOT EXISTS " RES_TEXT_TABLE " (id TEXT PRIMARY KEY NOT NULL, vals TEXT, "
-                      "req_vals TEXT, FOREIGN KEY (id) REFERENCES experiments(id) ON DELETE CASCADE);" DIRTY_SQL);
+        /* the short list columns first: they stay on the row's own page,
+         * ahead of the long export values that spill to overflow pages */
+        rbuf_puts(&b,
+                  "CREATE TABLE IF NOT EXISTS " RES_TEXT_TABLE " (id TEXT PRIMARY KEY NOT NULL, list_text TEXT, "
+                  "list_json TEXT, vals TEXT, req_vals TEXT, FOREIGN KEY (id) REFERENCES experiments(id) "
+                  "ON DELETE CASCADE);"
+                  /* covering: a listing looks each line up by id without touching the long rows */
+                  "CREATE INDEX IF NOT EXISTS " RES_TEXT_TABLE "_line ON " RES_TEXT_TABLE "(id, list_text);"
+                  "CREATE INDEX IF NOT EXISTS " RES_TEXT_TABLE "_json ON " RES_TEXT_TABLE "(id, list_json);" DIRTY_SQL);
     ret = rbuf_take(&b, &sql, NULL, err);
     if (ret == LLE_OK)
         ret = exec_sql(db, path, sql, err);
@@ -235,9 +242,10 @@ static lle_status select_all_sql(const char *tail, char **out, lle_error *err)
 typedef struct text_ctx {
     sqlite3 *db;
     const char *path;
-    sqlite3_stmt *reqs, *ins;
+    sqlite3_stmt *reqs, *ins, *list;
     res_col *cols;
-    rbuf vals, req;
+    res_list_json jl;
+    rbuf vals, req, line, json;
 } text_ctx;
 
 static lle_status text_open(text_ctx *t, sqlite3 *db, const char *path, lle_error *err)
@@ -250,10 +258,16 @@ static lle_status text_open(text_ctx *t, sqlite3 *db, const char *path, lle_erro
     t->cols = res_experiment_cols();
     if (t->cols == NULL)
         return lle_fail(err, LLE_ERR_NOMEM, "out of memory indexing results");
+    res_list_json_init(&t->jl);
     rc = sqlite3_prepare_v2(db, RES_REQUEST_SQL, -1, &t->reqs, NULL);
     if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO " RES_TEXT_TABLE "(id, vals, req_vals) VALUES(?1, ?2, ?3)",
+        rc = sqlite3_prepare_v2(db,
+                                "INSERT OR REPLACE INTO " RES_TEXT_TABLE "(id, vals, req_vals, list_text, list_json) "
+                                "VALUES(?1, ?2, ?3, ?4, ?5)",
                                 -1, &t->ins, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(db, "SELECT " RES_LIST_TEXT_SQL " FROM " RES_FLAT_TABLE " WHERE id = ?1", -1, &t->list,
+                                NULL);
     return rc == SQLITE_OK ? LLE_OK : res_db_fail(db, path, rc, "preparing the results index", err);
 }
 
@@ -261,9 +275,29 @@ static void text_close(text_ctx *t)
 {
     sqlite3_finalize(t->reqs);
     sqlite3_finalize(t->ins);
+    sqlite3_finalize(t->list);
     free(t->cols);
     rbuf_free(&t->vals);
     rbuf_free(&t->req);
+    rbuf_free(&t->line);
+    rbuf_free(&t->json);
+}
+
+/* The `results list` line and JSON fields of experiment `id` (its flat row
+ * and t->vals already written): the SQLite code of reading its list columns. */
+static int list_render(text_ctx *t, const char *id)
+{
+    int rc;
+
+    t->line.len = 0;
+    t->json.len = 0;
+    sqlite3_reset(t->list);
+    rc = sqlite3_bind_text(t->list, 1, id, -1, SQLITE_TRANSIENT);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(t->list)) == SQLITE_ROW)
+        res_list_text_line(&t->line, t->list);
+    if (!res_list_json_fields(&t->json, &t->jl, t->vals.data, t->vals.len))
+        rbuf_free(&t->json); /* data NULL: stored as NULL, rendered live */
+    return rc;
 }
 
 /* Render the flat row at the current step of `row` (every catalogue column,
@@ -286,7 +320,9 @@ static lle_status text_render(text_ctx *t, sqlite3_stmt *row, lle_error *err)
             req_ok = res_row_tokens(&t->req, t->reqs, RES_REQUEST_COLS, RES_N_REQUEST_COLS) && req_ok;
     if (rc != SQLITE_DONE)
         return res_db_fail(t->db, t->path, rc, "reading requests for the results index", err);
-    if (t->vals.oom || t->req.oom)
+    if ((rc = list_render(t, id)) != SQLITE_ROW)
+        return res_db_fail(t->db, t->path, rc, "reading the flat row for the results index", err);
+    if (t->vals.oom || t->req.oom || t->line.oom || t->json.oom)
         return lle_fail(err, LLE_ERR_NOMEM, "out of memory indexing results");
     sqlite3_reset(t->ins);
     rc = sqlite3_bind_text(t->ins, 1, id, -1, SQLITE_TRANSIENT);
@@ -296,6 +332,12 @@ static lle_status text_render(text_ctx *t, sqlite3_stmt *row, lle_error *err)
         rc = sqlite3_bind_text(t->ins, 3, t->req.data != NULL ? t->req.data : "", (int)t->req.len, SQLITE_STATIC);
     else if (rc == SQLITE_OK)
         rc = sqlite3_bind_null(t->ins, 3);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(t->ins, 4, t->line.data, (int)t->line.len, SQLITE_STATIC);
+    if (rc == SQLITE_OK && t->json.data != NULL)
+        rc = sqlite3_bind_text(t->ins, 5, t->json.data, (int)t->json.len, SQLITE_STATIC);
+    else if (rc == SQLITE_OK)
+        rc = sqlite3_bind_null(t->ins, 5);
     if (rc == SQLITE_OK)
         rc = sqlite3_step(t->ins);
     return rc == SQLITE_DONE ? LLE_OK : res_db_fail(t->db, t->path, rc, "writing the results index", err);

@@ -20,9 +20,11 @@
 /* The derived tables (index.c); the suffix changes whenever the catalogue
  * (or the token format) does, and a table of an older version is dropped and
  * rebuilt. RES_TEXT_TABLE: id, vals (the flat row's export values as one
- * token row), req_vals (its requests' rows; NULL: render them live). */
+ * token row), req_vals (its requests' rows; NULL: render them live),
+ * list_text (its `results list` line, '\n' included) and list_json (the
+ * fields of its `results list --json` object, without the braces). */
 #define RES_FLAT_TABLE "results_flat_v1"
-#define RES_TEXT_TABLE "results_text_v1"
+#define RES_TEXT_TABLE "results_text_v2"
 /* Ids of experiments changed since the index was last brought up to date,
  * filled by triggers on experiments and requests (any writer, any version):
  * an open with it empty has nothing to do. */
@@ -226,5 +228,31 @@ lle_status res_analysis_run_each(lle_results *r, const lle_results_filter *f, co
 /* Factor columns the analysis may group by when none are given. */
 extern const char *const RES_AUTO_FACTORS[];
 extern const size_t RES_N_AUTO_FACTORS;
+
+/* ---- one `results list` row (list_line.c) ------------------------------------ */
+/* The columns of a text row, in order (SQL over RES_FLAT_TABLE). */
+#define RES_LIST_TEXT_SQL                                                                                              \
+    "id, status, coalesce(model_name, CASE WHEN kind = 'measure' THEN '(measure)' END), model_file_type, "             \
+    "CASE WHEN batching = 'adaptive' THEN 'ad' || adaptive_tokens ELSE batch_size END, "                               \
+    "coalesce(decoding_preset, decoding), traffic, output_tokens_per_s, ttft_p50_s * 1000.0, "                         \
+    "j_per_output_token, energy_method"
+/* The number of fields of a JSON row. */
+extern const size_t RES_LIST_N_JSON;
+#define RES_LIST_MAX_JSON 40
+typedef struct res_list_json {
+    int kinds[RES_LIST_MAX_JSON], field[RES_LIST_MAX_JSON]; /* kind and catalogue index of each field */
+    char keys[RES_LIST_MAX_JSON][40];                       /* ', "name": ' */
+    size_t key_len[RES_LIST_MAX_JSON];
+} res_list_json;
+void res_list_text_header(rbuf *b);
+/* The line of the row at the current step of `st` (columns RES_LIST_TEXT_SQL), '\n' included. */
+void res_list_text_line(rbuf *b, sqlite3_stmt *st);
+void res_list_json_init(res_list_json *jl);
+const char *res_list_json_col(size_t i);
+/* The key of field i ('"name": ', preceded by ", " after the first). */
+void res_list_json_key(rbuf *b, const res_list_json *jl, size_t i);
+/* The fields of the JSON object from one stored export token row (RES_TEXT_TABLE
+ * vals); false (nothing appended) when the row does not have every catalogue token. */
+bool res_list_json_fields(rbuf *b, const res_list_json *jl, const char *vals, size_t len);
 
 #endif

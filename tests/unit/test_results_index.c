@@ -320,6 +320,58 @@ static void stored_equals_live(void **state)
     free(rebuilt);
 }
 
+/* `results list` of every experiment, text then JSON, as one string. */
+static char *list_all(lle_results *r)
+{
+    rbuf all = {0};
+    char *out = NULL;
+    size_t len = 0;
+    lle_error err = {0};
+    lle_results_filter f = {0};
+    f.limit = 0;
+    for (int fmt = 0; fmt < 2; fmt++) {
+        if (lle_results_list(r, &f, fmt ? LLE_RESULTS_JSON : LLE_RESULTS_TEXT, &out, &len, &err) != LLE_OK)
+            fail_msg("list: %s", err.msg);
+        rbuf_put(&all, out, len);
+        free(out);
+    }
+    rbuf_putc(&all, '\0');
+    return all.data;
+}
+
+/* The stored list lines and JSON fields are what live rendering gives: the
+ * full-scan live path (no text table) and the per-experiment fallback (rows
+ * missing behind the handle's back). */
+static void list_stored_equals_live(void **state)
+{
+    lle_results *r = NULL;
+    lle_error err = {0};
+    char *stored, *scan, *fallback;
+    sqlite3 *db;
+    (void)state;
+    assert_int_equal(lle_results_open(g_dir, false, &r, &err), LLE_OK);
+    db = raw();
+    assert_int_equal(q_int(db, "SELECT count(*) FROM " RES_TEXT_TABLE " WHERE list_text IS NOT NULL AND list_json "
+                               "IS NOT NULL"),
+                     17);
+    sqlite3_close(db);
+    stored = list_all(r);
+    r->has_text = false;
+    scan = list_all(r);
+    r->has_text = true;
+    db = raw();
+    exec_ok(db, "UPDATE " RES_TEXT_TABLE " SET list_text = NULL, list_json = NULL");
+    sqlite3_close(db);
+    fallback = list_all(r);
+    lle_results_close(r);
+    assert_string_equal(stored, scan);
+    assert_string_equal(stored, fallback);
+    assert_non_null(strstr(stored, "17 experiments"));
+    free(stored);
+    free(scan);
+    free(fallback);
+}
+
 /* Damaged stored values: a clear error naming the table, no crash. */
 static void damaged_values(void **state)
 {
@@ -473,9 +525,11 @@ static void export_to_file(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(put_writes_index), cmocka_unit_test(tokens_round_trip), cmocka_unit_test(stored_equals_live),
-        cmocka_unit_test(damaged_values),   cmocka_unit_test(dirty_tracking),    cmocka_unit_test(export_to_file),
-        cmocka_unit_test(export_to_sink),   cmocka_unit_test(double_format),
+        cmocka_unit_test(put_writes_index),   cmocka_unit_test(tokens_round_trip),
+        cmocka_unit_test(stored_equals_live), cmocka_unit_test(list_stored_equals_live),
+        cmocka_unit_test(damaged_values),     cmocka_unit_test(dirty_tracking),
+        cmocka_unit_test(export_to_file),     cmocka_unit_test(export_to_sink),
+        cmocka_unit_test(double_format),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
