@@ -138,20 +138,6 @@ static lle_status sync_journal(exec_ctx *x, lle_error *err)
 }
 
 /* ---- recovery of results complete on disk ---- */
-/* <dir>/<id>.json.tmp.* left by a crash, matched literally (a results
- * directory named "r[1]*" is that directory, not a pattern). */
-static void remove_temp_files(const char *dir, const char *id)
-{
-    char prefix[300], path[4400], **names = NULL;
-
-    if ((size_t)snprintf(prefix, sizeof prefix, "%s.json.tmp.", id) < sizeof prefix &&
-        lle_dir_list(dir, prefix, "*", &names, NULL, NULL) == LLE_OK)
-        for (size_t i = 0; names[i] != NULL; i++)
-            if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, names[i]) < sizeof path)
-                unlink(path);
-    lle_names_free(names);
-}
-
 static char *read_text(const char *path)
 {
     FILE *f = fopen(path, "rb");
@@ -194,10 +180,11 @@ static lle_status recover(exec_ctx *x, lle_error *err)
 
     for (size_t i = 0; i < x->n_rows && st == LLE_OK; i++) {
         lle_journal_item *row = &x->rows[i];
-        char path[4400], *doc;
+        char path[4400], name[300], *doc;
         if (row->state != LLE_JOURNAL_RUNNING || row->result_id[0] == '\0')
             continue;
-        remove_temp_files(x->dir, row->result_id);
+        if ((size_t)snprintf(name, sizeof name, "%s.json", row->result_id) < sizeof name)
+            lle_remove_temp_files(x->dir, name); /* <id>.json.tmp.* left by a crash */
         snprintf(path, sizeof path, "%s/%s.json", x->dir, row->result_id);
         doc = read_text(path);
         if (doc != NULL && is_result_of(doc, row)) {

@@ -205,3 +205,15 @@ cleanup:
         *count = n;
     return st;
 }
+
+void lle_remove_temp_files(const char *dir, const char *name)
+{
+    char prefix[300], path[4400], **names = NULL;
+
+    if ((size_t)snprintf(prefix, sizeof prefix, "%s.tmp.", name) < sizeof prefix &&
+        lle_dir_list(dir, prefix, "*", &names, NULL, NULL) == LLE_OK)
+        for (size_t i = 0; names[i] != NULL; i++)
+            if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, names[i]) < sizeof path)
+                unlink(path);
+    lle_names_free(names);
+}

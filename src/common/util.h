@@ -52,6 +52,11 @@ lle_status lle_dir_list(const char *dir, const char *prefix, const char *pattern
 /* Free what lle_dir_list returned (NULL is fine). */
 void lle_names_free(char **names);
 
+/* Remove the temporary files lle_write_file_atomic() leaves behind when the
+ * process dies before its rename: "<dir>/<name>.tmp.*" (dir and name used as
+ * given, never as patterns). Best effort: nothing is reported. */
+void lle_remove_temp_files(const char *dir, const char *name);
+
 /* Monotonic clock in seconds. */
 double lle_now_s(void);
 

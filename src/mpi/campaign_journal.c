@@ -161,20 +161,6 @@ static bool is_result_of(const char *doc, const lle_journal_item *row)
     return ok;
 }
 
-/* <dir>/<id>.json.tmp.* left by a crash, matched literally (the directory's
- * text is never a pattern), as in execute.c. */
-static void remove_temp_files(const char *dir, const char *id)
-{
-    char prefix[300], path[4400], **names = NULL;
-
-    if ((size_t)snprintf(prefix, sizeof prefix, "%s.json.tmp.", id) < sizeof prefix &&
-        lle_dir_list(dir, prefix, "*", &names, NULL, NULL) == LLE_OK)
-        for (size_t i = 0; names[i] != NULL; i++)
-            if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, names[i]) < sizeof path)
-                unlink(path);
-    lle_names_free(names);
-}
-
 /* Runs a crash left "running" whose <id>.json is complete are stored now. */
 static lle_status recover(wq_journal *j, lle_error *err)
 {
@@ -182,10 +168,11 @@ static lle_status recover(wq_journal *j, lle_error *err)
 
     for (size_t i = 0; i < j->n_rows && st == LLE_OK; i++) {
         lle_journal_item *row = &j->rows[i];
-        char path[4400], *doc;
+        char path[4400], name[300], *doc;
         if (row->state != LLE_JOURNAL_RUNNING || row->result_id[0] == '\0')
             continue;
-        remove_temp_files(j->dir, row->result_id);
+        if ((size_t)snprintf(name, sizeof name, "%s.json", row->result_id) < sizeof name)
+            lle_remove_temp_files(j->dir, name); /* <id>.json.tmp.* left by a crash */
         snprintf(path, sizeof path, "%s/%s.json", j->dir, row->result_id);
         doc = read_text(path);
         if (doc != NULL && is_result_of(doc, row)) {
