@@ -107,6 +107,11 @@ typedef lle_status (*lle_results_sink)(void *ctx, const char *data, size_t len, 
 LLE_API lle_status lle_results_export_to(lle_results *r, const lle_results_filter *f, lle_results_table what,
                                          lle_results_format fmt, lle_results_sink out, void *ctx, lle_error *err);
 
+/* lle_results_list() handed to `out` as it is produced (about 1 MiB at a
+ * time), so a listing of every experiment is never held whole in memory. */
+LLE_API lle_status lle_results_list_to(lle_results *r, const lle_results_filter *f, lle_results_format fmt,
+                                       lle_results_sink out, void *ctx, lle_error *err);
+
 /* lle_results_export() straight into the file `path`, written as it is
  * produced (no copy of the whole table in memory) to a temporary file that is
  * renamed over `path` at the end: `path` is the old file or the complete new

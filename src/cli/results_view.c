@@ -262,11 +262,6 @@ static lle_results_format fmt_of(const opts *o)
     return o->json ? LLE_RESULTS_JSON : LLE_RESULTS_TEXT;
 }
 
-static lle_status do_list(lle_results *r, const opts *o, char **out, size_t *len, lle_error *err)
-{
-    return lle_results_list(r, &o->f, fmt_of(o), out, len, err);
-}
-
 static lle_status do_show(lle_results *r, const opts *o, char **out, size_t *len, lle_error *err)
 {
     return lle_results_show(r, o->pos[0], fmt_of(o), out, len, err);
@@ -305,6 +300,22 @@ static lle_status to_stdout(void *ctx, const char *data, size_t len, lle_error *
 {
     (void)ctx;
     return fwrite(data, 1, len, stdout) == len ? LLE_OK : write_failed(err);
+}
+
+/* The listing written to stdout as it is produced (100,000 experiments
+ * are megabytes). */
+static int list_stream(const opts *o)
+{
+    lle_results *r = NULL;
+    lle_error err = {0};
+    lle_status st = lle_results_open(o->results_dir, o->reindex, &r, &err);
+
+    if (st == LLE_OK)
+        st = lle_results_list_to(r, &o->f, fmt_of(o), to_stdout, NULL, &err);
+    if (st == LLE_OK && fflush(stdout) != 0)
+        st = write_failed(&err);
+    lle_results_close(r);
+    return st == LLE_OK ? CLI_OK : cli_fail(&err);
 }
 
 /* Export streamed as it is produced: into -o FILE (a temporary file renamed
@@ -351,7 +362,7 @@ int cli_results_list(int argc, char **argv)
         return CLI_USAGE;
     if ((o.seen & O_LIMIT) == 0 && !o.json)
         o.f.limit = 50; /* a screenful, newest first; --limit 0 lists all */
-    return run_view(&o, do_list, NULL);
+    return list_stream(&o);
 }
 
 int cli_results_show(int argc, char **argv)

@@ -199,12 +199,14 @@ lle_status res_index_create(sqlite3 *db, const char *path, bool temp, lle_error 
         /* the short list columns first: they stay on the row's own page,
          * ahead of the long export values that spill to overflow pages */
         rbuf_puts(&b,
-                  "CREATE TABLE IF NOT EXISTS " RES_TEXT_TABLE " (id TEXT PRIMARY KEY NOT NULL, list_text TEXT, "
-                  "list_json TEXT, vals TEXT, req_vals TEXT, FOREIGN KEY (id) REFERENCES experiments(id) "
-                  "ON DELETE CASCADE);"
-                  /* covering: a listing looks each line up by id without touching the long rows */
-                  "CREATE INDEX IF NOT EXISTS " RES_TEXT_TABLE "_line ON " RES_TEXT_TABLE "(id, list_text);"
-                  "CREATE INDEX IF NOT EXISTS " RES_TEXT_TABLE "_json ON " RES_TEXT_TABLE "(id, list_json);" DIRTY_SQL);
+                  "CREATE TABLE IF NOT EXISTS " RES_TEXT_TABLE " (id TEXT PRIMARY KEY NOT NULL, started_at TEXT, "
+                  "list_text TEXT, list_json TEXT, vals TEXT, req_vals TEXT, FOREIGN KEY (id) REFERENCES "
+                  "experiments(id) ON DELETE CASCADE);"
+                  /* covering, in the listing's default order (newest first): a listing reads these
+                   * sequentially, or looks a filtered row up by (started_at, id), never the long rows */
+                  "CREATE INDEX IF NOT EXISTS " RES_TEXT_TABLE "_line ON " RES_TEXT_TABLE "(started_at, id, list_text);"
+                  "CREATE INDEX IF NOT EXISTS " RES_TEXT_TABLE "_json ON " RES_TEXT_TABLE
+                  "(started_at, id, list_json);" DIRTY_SQL);
     ret = rbuf_take(&b, &sql, NULL, err);
     if (ret == LLE_OK)
         ret = exec_sql(db, path, sql, err);
@@ -245,6 +247,7 @@ typedef struct text_ctx {
     sqlite3_stmt *reqs, *ins, *list;
     res_col *cols;
     res_list_json jl;
+    int started; /* catalogue index of started_at */
     rbuf vals, req, line, json;
 } text_ctx;
 
@@ -259,11 +262,12 @@ static lle_status text_open(text_ctx *t, sqlite3 *db, const char *path, lle_erro
     if (t->cols == NULL)
         return lle_fail(err, LLE_ERR_NOMEM, "out of memory indexing results");
     res_list_json_init(&t->jl);
+    t->started = res_field_index("started_at");
     rc = sqlite3_prepare_v2(db, RES_REQUEST_SQL, -1, &t->reqs, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(db,
-                                "INSERT OR REPLACE INTO " RES_TEXT_TABLE "(id, vals, req_vals, list_text, list_json) "
-                                "VALUES(?1, ?2, ?3, ?4, ?5)",
+                                "INSERT OR REPLACE INTO " RES_TEXT_TABLE
+                                "(id, vals, req_vals, list_text, list_json, started_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
                                 -1, &t->ins, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(db, "SELECT " RES_LIST_TEXT_SQL " FROM " RES_FLAT_TABLE " WHERE id = ?1", -1, &t->list,
@@ -338,6 +342,8 @@ static lle_status text_render(text_ctx *t, sqlite3_stmt *row, lle_error *err)
         rc = sqlite3_bind_text(t->ins, 5, t->json.data, (int)t->json.len, SQLITE_STATIC);
     else if (rc == SQLITE_OK)
         rc = sqlite3_bind_null(t->ins, 5);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_value(t->ins, 6, sqlite3_column_value(row, t->started));
     if (rc == SQLITE_OK)
         rc = sqlite3_step(t->ins);
     return rc == SQLITE_DONE ? LLE_OK : res_db_fail(t->db, t->path, rc, "writing the results index", err);

@@ -12,12 +12,39 @@
 #include "results/results_internal.h"
 
 /* The stored line of each row: id, then the line (NULL when not stored). */
-#define STORED_TEXT                                                                                                    \
-    "id, (SELECT list_text FROM " RES_TEXT_TABLE " t INDEXED BY " RES_TEXT_TABLE "_line WHERE t.id = " RES_FLAT_TABLE  \
-    ".id)"
-#define STORED_JSON                                                                                                    \
-    "id, (SELECT list_json FROM " RES_TEXT_TABLE " t INDEXED BY " RES_TEXT_TABLE "_json WHERE t.id = " RES_FLAT_TABLE  \
-    ".id)"
+#define STORED_SUB(col, index)                                                                                         \
+    "id, (SELECT " col " FROM " RES_TEXT_TABLE " t INDEXED BY " RES_TEXT_TABLE index                                   \
+    " WHERE t.started_at IS " RES_FLAT_TABLE ".started_at AND t.id = " RES_FLAT_TABLE ".id)"
+#define STORED_TEXT STORED_SUB("list_text", "_line")
+#define STORED_JSON STORED_SUB("list_json", "_json")
+
+/* The rows to list: id and the stored line (column 1, NULL when not stored,
+ * or every list column when nothing is stored). With no filter, in the
+ * default order, the stored lines are read straight from their index (the
+ * text table holds exactly the flat table's experiments, with the same
+ * started_at); otherwise the filter runs on the flat table and each line is
+ * looked up. */
+static lle_status list_rows(lle_results *r, const lle_results_filter *f, bool json, sqlite3_stmt **st, lle_error *err)
+{
+    rbuf b = {0};
+    char *sql = NULL;
+    lle_status ret;
+
+    if (!r->has_text)
+        return res_query(r, f, json ? "id, NULL" : RES_LIST_TEXT_SQL, RES_Q_ORDERED, st, err);
+    if (f != NULL && (f->campaign != NULL || f->n_where > 0 || f->sort != NULL || f->completed_only))
+        return res_query(r, f, json ? STORED_JSON : STORED_TEXT, RES_Q_ORDERED, st, err);
+    rbuf_printf(
+        &b, "SELECT id, %s FROM " RES_TEXT_TABLE " INDEXED BY " RES_TEXT_TABLE "%s ORDER BY started_at DESC, id DESC",
+        json ? "list_json" : "list_text", json ? "_json" : "_line");
+    if (f != NULL && f->limit > 0)
+        rbuf_printf(&b, " LIMIT %lld", f->limit);
+    ret = rbuf_take(&b, &sql, NULL, err);
+    if (ret == LLE_OK)
+        ret = res_prepare(r, sql, st, err);
+    free(sql);
+    return ret;
+}
 
 /* Experiment `id` rendered live (its stored line is missing). */
 static lle_status text_live(lle_results *r, rbuf *b, const char *id, sqlite3_stmt **one, lle_error *err)
@@ -37,10 +64,32 @@ static lle_status text_live(lle_results *r, rbuf *b, const char *id, sqlite3_stm
     return LLE_OK;
 }
 
-static lle_status list_text(lle_results *r, const lle_results_filter *f, rbuf *b, lle_error *err)
+/* Where a listing goes: built in `b`, and handed to `out` about 1 MiB at a
+ * time when there is a sink (else kept whole for the caller). */
+typedef struct list_out {
+    rbuf b;
+    lle_results_sink out;
+    void *ctx;
+} list_out;
+
+static lle_status drain(list_out *o, bool always, lle_error *err)
 {
+    lle_status st;
+
+    if (o->out == NULL || (!always && o->b.len < ((size_t)1 << 20)))
+        return LLE_OK;
+    if (o->b.oom)
+        return lle_fail(err, LLE_ERR_NOMEM, "out of memory building the results output");
+    st = o->b.len > 0 ? o->out(o->ctx, o->b.data, o->b.len, err) : LLE_OK;
+    o->b.len = 0;
+    return st;
+}
+
+static lle_status list_text(lle_results *r, const lle_results_filter *f, list_out *o, lle_error *err)
+{
+    rbuf *b = &o->b;
     sqlite3_stmt *st = NULL, *one = NULL;
-    lle_status ret = res_query(r, f, r->has_text ? STORED_TEXT : RES_LIST_TEXT_SQL, RES_Q_ORDERED, &st, err);
+    lle_status ret = list_rows(r, f, false, &st, err);
     long long n = 0;
     int rc = SQLITE_DONE;
 
@@ -55,6 +104,8 @@ static lle_status list_text(lle_results *r, const lle_results_filter *f, rbuf *b
         else
             ret = text_live(r, b, (const char *)sqlite3_column_text(st, 0), &one, err);
         n++;
+        if (ret == LLE_OK)
+            ret = drain(o, false, err);
     }
     if (ret == LLE_OK && rc != SQLITE_DONE)
         ret = res_sql_fail(r, rc, "listing experiments", err);
@@ -98,8 +149,9 @@ static lle_status json_row(lle_results *r, rbuf *b, sqlite3_stmt *st, const res_
     return LLE_OK;
 }
 
-static lle_status list_json(lle_results *r, const lle_results_filter *f, rbuf *b, lle_error *err)
+static lle_status list_json(lle_results *r, const lle_results_filter *f, list_out *o, lle_error *err)
 {
+    rbuf *b = &o->b;
     rbuf cols = {0};
     char *sql = NULL;
     sqlite3_stmt *st = NULL, *one = NULL;
@@ -117,12 +169,14 @@ static lle_status list_json(lle_results *r, const lle_results_filter *f, rbuf *b
     if (ret == LLE_OK)
         ret = res_prepare(r, sql, &one, err);
     if (ret == LLE_OK)
-        ret = res_query(r, f, r->has_text ? STORED_JSON : "id, NULL", RES_Q_ORDERED, &st, err);
+        ret = list_rows(r, f, true, &st, err);
     rbuf_putc(b, '[');
     while (ret == LLE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         rbuf_puts(b, n++ ? ",\n {" : "\n {");
         ret = json_row(r, b, st, &jl, one, err);
         rbuf_putc(b, '}');
+        if (ret == LLE_OK)
+            ret = drain(o, false, err);
     }
     if (ret == LLE_OK && rc != SQLITE_DONE)
         ret = res_sql_fail(r, rc, "listing experiments", err);
@@ -133,20 +187,43 @@ static lle_status list_json(lle_results *r, const lle_results_filter *f, rbuf *b
     return ret;
 }
 
+static lle_status list_any(lle_results *r, const lle_results_filter *f, lle_results_format fmt, list_out *o,
+                           lle_error *err)
+{
+    if (r == NULL)
+        return lle_fail(err, LLE_ERR_INVALID, "results list: a results handle is required");
+    if (fmt != LLE_RESULTS_TEXT && fmt != LLE_RESULTS_JSON)
+        return lle_fail(err, LLE_ERR_INVALID, "results list: text or JSON only");
+    return fmt == LLE_RESULTS_JSON ? list_json(r, f, o, err) : list_text(r, f, o, err);
+}
+
 lle_status lle_results_list(lle_results *r, const lle_results_filter *f, lle_results_format fmt, char **out,
                             size_t *out_len, lle_error *err)
 {
-    rbuf b = {0};
+    list_out o = {{0}, NULL, NULL};
     lle_status ret;
 
-    if (r == NULL || out == NULL)
-        return lle_fail(err, LLE_ERR_INVALID, "lle_results_list: handle and out are required");
+    if (out == NULL)
+        return lle_fail(err, LLE_ERR_INVALID, "lle_results_list: out is required");
     *out = NULL;
-    if (fmt != LLE_RESULTS_TEXT && fmt != LLE_RESULTS_JSON)
-        return lle_fail(err, LLE_ERR_INVALID, "results list: text or JSON only");
-    ret = fmt == LLE_RESULTS_JSON ? list_json(r, f, &b, err) : list_text(r, f, &b, err);
+    ret = list_any(r, f, fmt, &o, err);
     if (ret == LLE_OK)
-        return rbuf_take(&b, out, out_len, err);
-    rbuf_free(&b);
+        return rbuf_take(&o.b, out, out_len, err);
+    rbuf_free(&o.b);
+    return ret;
+}
+
+lle_status lle_results_list_to(lle_results *r, const lle_results_filter *f, lle_results_format fmt,
+                               lle_results_sink out, void *ctx, lle_error *err)
+{
+    list_out o = {{0}, out, ctx};
+    lle_status ret;
+
+    if (out == NULL)
+        return lle_fail(err, LLE_ERR_INVALID, "lle_results_list_to: a sink is required");
+    ret = list_any(r, f, fmt, &o, err);
+    if (ret == LLE_OK)
+        ret = drain(&o, true, err);
+    rbuf_free(&o.b);
     return ret;
 }

@@ -97,10 +97,9 @@ static void text_cell(rbuf *b, sqlite3_stmt *st, int i)
     } else if (TEXT_COLS[i].fmt == 'g') {
         n = snprintf(cell, sizeof cell, "%.4g", sqlite3_column_double(st, i));
     } else {
-        s = (const char *)sqlite3_column_text(st, i);
-        s = s != NULL ? s : "";
-        for (n = 0; n < (int)sizeof cell - 1 && s[n] != '\0';) /* as "%s" into cell: at most 159 */
-            n++;
+        const char *text = (const char *)sqlite3_column_text(st, i);
+        s = text != NULL ? text : "";
+        n = (int)strnlen(s, sizeof cell - 1); /* as "%s" into cell: at most 159 */
     }
     if (n < 0 || (s == cell && (size_t)n >= sizeof cell))
         n = (int)strlen(s);

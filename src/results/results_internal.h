@@ -21,10 +21,11 @@
  * (or the token format) does, and a table of an older version is dropped and
  * rebuilt. RES_TEXT_TABLE: id, vals (the flat row's export values as one
  * token row), req_vals (its requests' rows; NULL: render them live),
+ * started_at (the flat row's, for the listing order),
  * list_text (its `results list` line, '\n' included) and list_json (the
  * fields of its `results list --json` object, without the braces). */
 #define RES_FLAT_TABLE "results_flat_v1"
-#define RES_TEXT_TABLE "results_text_v2"
+#define RES_TEXT_TABLE "results_text_v3"
 /* Ids of experiments changed since the index was last brought up to date,
  * filled by triggers on experiments and requests (any writer, any version):
  * an open with it empty has nothing to do. */

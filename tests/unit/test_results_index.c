@@ -327,16 +327,28 @@ static char *list_all(lle_results *r)
     char *out = NULL;
     size_t len = 0;
     lle_error err = {0};
-    lle_results_filter f = {0};
-    f.limit = 0;
-    for (int fmt = 0; fmt < 2; fmt++) {
-        if (lle_results_list(r, &f, fmt ? LLE_RESULTS_JSON : LLE_RESULTS_TEXT, &out, &len, &err) != LLE_OK)
-            fail_msg("list: %s", err.msg);
-        rbuf_put(&all, out, len);
-        free(out);
-    }
+    static const char *const where[] = {"status=completed"};
+    /* every experiment in the default order (read from the stored lines'
+     * index), then filtered and sorted (looked up one by one), then limited */
+    lle_results_filter fs[3] = {{0}, {NULL, where, 1, "-j_per_output_token", 0, false}, {0}};
+    fs[2].limit = 3;
+    for (int k = 0; k < 3; k++)
+        for (int fmt = 0; fmt < 2; fmt++) {
+            if (lle_results_list(r, &fs[k], fmt ? LLE_RESULTS_JSON : LLE_RESULTS_TEXT, &out, &len, &err) != LLE_OK)
+                fail_msg("list: %s", err.msg);
+            rbuf_put(&all, out, len);
+            free(out);
+        }
     rbuf_putc(&all, '\0');
     return all.data;
+}
+
+static int count_of(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = strstr(hay, needle); p != NULL; p = strstr(p + 1, needle))
+        n++;
+    return n;
 }
 
 /* The stored list lines and JSON fields are what live rendering gives: the
@@ -346,7 +358,8 @@ static void list_stored_equals_live(void **state)
 {
     lle_results *r = NULL;
     lle_error err = {0};
-    char *stored, *scan, *fallback;
+    char *stored, *scan, *fallback, *marked;
+    int completed;
     sqlite3 *db;
     (void)state;
     assert_int_equal(lle_results_open(g_dir, false, &r, &err), LLE_OK);
@@ -359,6 +372,15 @@ static void list_stored_equals_live(void **state)
     r->has_text = false;
     scan = list_all(r);
     r->has_text = true;
+    /* the stored lines are what is listed, filtered or not */
+    db = raw();
+    completed = q_int(db, "SELECT count(*) FROM " RES_FLAT_TABLE " WHERE status = 'completed'");
+    exec_ok(db, "UPDATE " RES_TEXT_TABLE " SET list_text = 'MARKER' || char(10), list_json = '\"marker\": 1'");
+    sqlite3_close(db);
+    marked = list_all(r);
+    assert_int_equal(count_of(marked, "MARKER\n"), 17 + completed + 3);
+    assert_int_equal(count_of(marked, "{\"marker\": 1}"), 17 + completed + 3);
+    free(marked);
     db = raw();
     exec_ok(db, "UPDATE " RES_TEXT_TABLE " SET list_text = NULL, list_json = NULL");
     sqlite3_close(db);
@@ -485,6 +507,35 @@ static void export_to_sink(void **state)
     lle_results_close(r);
 }
 
+/* list_to: the pieces make the in-memory listing (text and JSON); a failing
+ * sink stops it. */
+static void list_to_sink(void **state)
+{
+    lle_results *r = NULL;
+    lle_error err = {0};
+    lle_results_filter f = {0};
+    char *mem = NULL;
+    size_t len = 0;
+    rbuf got = {0};
+    (void)state;
+    assert_int_equal(lle_results_open(g_dir, false, &r, &err), LLE_OK);
+    for (int json = 0; json < 2; json++) {
+        lle_results_format fmt = json ? LLE_RESULTS_JSON : LLE_RESULTS_TEXT;
+        got.len = 0;
+        assert_int_equal(lle_results_list(r, &f, fmt, &mem, &len, &err), LLE_OK);
+        assert_int_equal(lle_results_list_to(r, &f, fmt, collect, &got, &err), LLE_OK);
+        assert_true(len > 0);
+        assert_int_equal(got.len, len);
+        assert_memory_equal(got.data, mem, len);
+        free(mem);
+    }
+    assert_int_equal(lle_results_list_to(r, &f, LLE_RESULTS_TEXT, refuse, NULL, &err), LLE_ERR_IO);
+    assert_string_equal(err.msg, "disk full");
+    assert_int_equal(lle_results_list_to(r, &f, LLE_RESULTS_CSV, collect, &got, &err), LLE_ERR_INVALID);
+    rbuf_free(&got);
+    lle_results_close(r);
+}
+
 /* export_file: the same bytes as the in-memory export, atomically. */
 static void export_to_file(void **state)
 {
@@ -529,7 +580,7 @@ int main(void)
         cmocka_unit_test(stored_equals_live), cmocka_unit_test(list_stored_equals_live),
         cmocka_unit_test(damaged_values),     cmocka_unit_test(dirty_tracking),
         cmocka_unit_test(export_to_file),     cmocka_unit_test(export_to_sink),
-        cmocka_unit_test(double_format),
+        cmocka_unit_test(list_to_sink),       cmocka_unit_test(double_format),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
