@@ -29,6 +29,8 @@ typedef struct llama_engine {
     int kv_used;  /* cells in use during the current generate() */
     int32_t *eog; /* end-of-generation token ids */
     int n_eog;
+    struct ggml_threadpool *tp, *tp_batch; /* persistent CPU threadpools (NULL: ggml makes one per call) */
+    void (*tp_free)(struct ggml_threadpool *);
 } llama_engine;
 
 /* Per-sequence state during one generate() call. */
@@ -89,6 +91,33 @@ static struct llama_sampler *build_chain(const llama_engine *e, uint64_t seed)
     return c;
 }
 
+/* Persistent CPU threadpools attached to the context, as llama.cpp's own
+ * tools do (common_init_from_params, llama-bench): one for decode and, when
+ * its thread count differs, one for prompt batches; without them ggml starts
+ * and joins its worker threads on every llama_decode. Best effort: a backend
+ * without the entry points (or a failed creation) keeps ggml's default. */
+static void attach_threadpools(llama_engine *e, int n_threads, int n_threads_batch)
+{
+    ggml_backend_reg_t reg = ggml_backend_reg_by_name("CPU");
+    struct ggml_threadpool *(*tp_new)(struct ggml_threadpool_params *) = NULL;
+    struct ggml_threadpool_params tpp, tpp_batch;
+
+    if (reg == NULL || n_threads < 1 || n_threads_batch < 1)
+        return;
+    tp_new = (struct ggml_threadpool * (*)(struct ggml_threadpool_params *))
+        ggml_backend_reg_get_proc_address(reg, "ggml_threadpool_new");
+    e->tp_free = (void (*)(struct ggml_threadpool *))ggml_backend_reg_get_proc_address(reg, "ggml_threadpool_free");
+    if (tp_new == NULL || e->tp_free == NULL)
+        return;
+    tpp = ggml_threadpool_params_default(n_threads);
+    tpp_batch = ggml_threadpool_params_default(n_threads_batch);
+    if (!ggml_threadpool_params_match(&tpp, &tpp_batch))
+        e->tp_batch = tp_new(&tpp_batch);
+    e->tp = tp_new(&tpp);
+    if (e->tp != NULL)
+        llama_attach_threadpool(e->ctx, e->tp, e->tp_batch);
+}
+
 static lle_status le_open_ctx(llama_engine *e, const lle_engine_params *p, lle_error *err)
 {
     struct llama_context_params cp = llama_context_default_params();
@@ -116,6 +145,7 @@ static lle_status le_open_ctx(llama_engine *e, const lle_engine_params *p, lle_e
     e->type_k = p->type_k;
     e->type_v = p->type_v;
     e->batch = llama_batch_init(e->n_batch > e->n_seq_max ? e->n_batch : e->n_seq_max, 0, 1);
+    attach_threadpools(e, p->n_threads, p->n_threads_batch);
     return LLE_OK;
 }
 
@@ -129,6 +159,10 @@ static void le_close(lle_engine *base)
         llama_batch_free(e->batch);
     if (e->ctx != NULL)
         llama_free(e->ctx);
+    if (e->tp_free != NULL && e->tp != NULL)
+        e->tp_free(e->tp);
+    if (e->tp_free != NULL && e->tp_batch != NULL)
+        e->tp_free(e->tp_batch);
     if (e->model != NULL)
         llama_model_free(e->model);
     free(e->eog);
