@@ -5,6 +5,9 @@
 
 #include "cli.h"
 #ifdef LLE_MPI
+#include <pthread.h>
+#include <unistd.h>
+
 #include "lle/cluster.h"
 #endif
 
@@ -40,6 +43,35 @@ static void print_version(void)
 }
 
 #ifdef LLE_MPI
+/* Open MPI's MPI_Finalize is collective: in a job that lost a rank (a worker
+ * killed under mpirun --enable-recovery, which the campaign survives) it can
+ * wait for that rank forever. The work is done and stored by then, so a
+ * watchdog ends the process with its own exit status if finalize has not
+ * returned after FINALIZE_TIMEOUT_S. */
+#define FINALIZE_TIMEOUT_S 30
+static int g_exit_rc;
+
+static void *finalize_watchdog(void *arg)
+{
+    (void)arg;
+    sleep(FINALIZE_TIMEOUT_S);
+    fprintf(stderr, "llm-efficiency: warning: MPI_Finalize did not return in %d s (a rank was lost?); exiting\n",
+            FINALIZE_TIMEOUT_S);
+    fflush(stdout);
+    fflush(stderr);
+    _exit(g_exit_rc);
+}
+
+static void cluster_finish(int rc)
+{
+    pthread_t t;
+
+    g_exit_rc = rc;
+    if (lle_cluster_size() > 1 && pthread_create(&t, NULL, finalize_watchdog, NULL) == 0)
+        pthread_detach(t);
+    lle_cluster_finalize();
+}
+
 /* `run` started by mpirun/srun: MPI up (docs/cluster.md), ranks other than 0
  * quiet (rank 0 reports for the job). -1: go on; else the exit code. */
 static int cluster_start(const char *command)
@@ -109,7 +141,7 @@ int main(int argc, char **argv)
     } else
         cli_errorf("unknown command '%s' (see llm-efficiency --help)", argv[i]);
 #ifdef LLE_MPI
-    lle_cluster_finalize();
+    cluster_finish(rc);
 #endif
     return rc;
 }
