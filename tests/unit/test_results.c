@@ -39,20 +39,8 @@ static int setup(void **state)
 /* Remove the (flat) fixture directory. */
 static int teardown(void **state)
 {
-    DIR *d = opendir(g_dir);
-    struct dirent *e;
-    char path[600];
     (void)state;
-    if (d == NULL)
-        return -1;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(path, sizeof path, "%s/%s", g_dir, e->d_name);
-        unlink(path);
-    }
-    closedir(d);
-    return rmdir(g_dir);
+    return fx_remove_dir(g_dir);
 }
 
 static lle_results *open_db(void)

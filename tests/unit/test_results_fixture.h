@@ -9,6 +9,8 @@
 #define LLE_TEST_RESULTS_FIXTURE_H
 
 #include <cjson/cJSON.h>
+#include <dirent.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,6 +281,25 @@ static int fx_make_db(const char *results_dir)
         fprintf(stderr, "fixture: %s\n", err.msg);
     lle_store_close(s);
     return rc;
+}
+
+/* Remove the (flat) fixture directory `dir`: its files, then itself. 0 on success. */
+static int fx_remove_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char path[600];
+
+    if (d == NULL)
+        return -1;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        unlink(path);
+    }
+    closedir(d);
+    return rmdir(dir);
 }
 
 #endif
