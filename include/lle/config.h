@@ -105,6 +105,9 @@ LLE_API void lle_config_merge(const lle_config_experiment *base, const lle_confi
                               lle_config_experiment *out);
 /* Set one field of `e` from a value (string pointers are borrowed). */
 LLE_API void lle_config_value_apply(const lle_config_value *v, lle_config_experiment *e);
+/* Whether two values are of the same field and equal (strings by content,
+ * float fields at float precision, lists element by element). */
+LLE_API bool lle_config_value_equal(const lle_config_value *a, const lle_config_value *b);
 
 /* ---- campaigns (suite kinds; execution is the campaign runner's job) ---- */
 typedef enum lle_suite {

@@ -189,34 +189,6 @@ static void emit(builder *b, const lle_config_entry *model, const char *vlabel, 
 }
 
 /* ---- the suites' variants ---- */
-static bool value_equal(const lle_config_value *a, const lle_config_value *b)
-{
-    const lle_config_field *f = lle_config_field_at((size_t)a->field);
-
-    if (a->field != b->field)
-        return false;
-    switch (f->type) {
-    case LLE_CONFIG_STRING:
-    case LLE_CONFIG_PATH:
-    case LLE_CONFIG_ENUM:
-        return a->s == b->s || (a->s != NULL && b->s != NULL && strcmp(a->s, b->s) == 0);
-    case LLE_CONFIG_AUTO_BOOL:
-    case LLE_CONFIG_INT:
-        return a->i == b->i;
-    case LLE_CONFIG_U64:
-        return a->u == b->u;
-    case LLE_CONFIG_FLOAT:
-        return (float)a->d == (float)b->d;
-    case LLE_CONFIG_DOUBLE:
-        return a->d == b->d;
-    case LLE_CONFIG_BOOL:
-        return a->b == b->b;
-    case LLE_CONFIG_FLOAT_LIST:
-        return a->n_list == b->n_list && memcmp(a->list, b->list, (size_t)a->n_list * sizeof(float)) == 0;
-    }
-    return false;
-}
-
 static void append_value(char *buf, size_t size, const lle_config_value *v, bool first)
 {
     char text[96];
@@ -276,7 +248,7 @@ static bool excluded(const lle_campaign *cp, const size_t *idx)
             const lle_config_value *v = &cp->exclude[i].values[k];
             bool hit = false;
             for (size_t a = 0; a < cp->n_grid; a++)
-                hit = hit || (cp->grid[a].field == v->field && value_equal(v, &cp->grid[a].values[idx[a]]));
+                hit = hit || (cp->grid[a].field == v->field && lle_config_value_equal(v, &cp->grid[a].values[idx[a]]));
             all = hit;
         }
         if (all)

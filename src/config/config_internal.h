@@ -97,7 +97,6 @@ bool cfg_parse_value(lle_config *c, int fi, const yaml_node_t *n, yaml_document_
 /* The field's current value in an lle_run_config. */
 void cfg_value_get(const lle_run_config *r, int fi, lle_config_value *out);
 /* Two values of the same field are equal (numbers compared as numbers). */
-bool cfg_value_equal(const lle_config_value *a, const lle_config_value *b);
 /* YAML text of a value: plain or double-quoted scalar, flow list, or null. */
 void cfg_value_yaml(strbuf *b, const lle_config_value *v);
 /* Shortest decimal that reads back as the same float / double. */

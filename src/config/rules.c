@@ -171,7 +171,7 @@ static void check_preset_conflicts(rule_ctx *x)
             continue;
         cfg_value_get(&x->e->run, fi, &mine);
         cfg_value_get(x->r, fi, &preset);
-        if (cfg_value_equal(&mine, &preset))
+        if (lle_config_value_equal(&mine, &preset))
             continue;
         cfg_value_yaml(&sa, &preset);
         cfg_value_yaml(&sb, &mine);
@@ -244,7 +244,7 @@ static void no_effect(rule_ctx *x, const char *field, bool applies, const char *
     lle_run_config_init(&defaults);
     cfg_value_get(&x->e->run, fi, &mine);
     cfg_value_get(&defaults, fi, &def);
-    if (x->e->set[fi] && !applies && !cfg_value_equal(&mine, &def))
+    if (x->e->set[fi] && !applies && !lle_config_value_equal(&mine, &def))
         fail(x, LLE_CONFIG_WARNING, INV(fi), "has no effect here; it applies %s", when);
 }
 
@@ -394,7 +394,7 @@ static bool value_in_axis(const lle_config_value *v, const lle_campaign *cp, int
             continue;
         *axis = (int)a;
         for (size_t k = 0; k < cp->grid[a].n_values; k++)
-            if (cfg_value_equal(v, &cp->grid[a].values[k]))
+            if (lle_config_value_equal(v, &cp->grid[a].values[k]))
                 return true;
     }
     return false;
@@ -428,7 +428,7 @@ static bool excluded(const lle_campaign *cp, const size_t *idx)
             const lle_config_value *v = &cp->exclude[i].values[k];
             bool hit = false;
             for (size_t a = 0; a < cp->n_grid; a++)
-                hit = hit || (cp->grid[a].field == v->field && cfg_value_equal(v, &cp->grid[a].values[idx[a]]));
+                hit = hit || (cp->grid[a].field == v->field && lle_config_value_equal(v, &cp->grid[a].values[idx[a]]));
             all = hit;
         }
         if (all)

@@ -363,7 +363,7 @@ void lle_config_overlay(lle_config_experiment *dst, const lle_config_experiment 
     }
 }
 
-bool cfg_value_equal(const lle_config_value *a, const lle_config_value *b)
+bool lle_config_value_equal(const lle_config_value *a, const lle_config_value *b)
 {
     const lle_config_field *f = lle_config_field_at((size_t)a->field);
 

@@ -109,7 +109,7 @@ static void test_schema_defaults_round_trip(void **state)
         assert_non_null(c);
         assert_null(diag_with(c, "model.preset") == NULL ? NULL : diag_with(c, "model.preset"));
         cfg_value_get(&lle_config_campaign(c)->experiment.run, (int)i, &back);
-        assert_true(cfg_value_equal(&v, &back));
+        assert_true(lle_config_value_equal(&v, &back));
         lle_config_free(c);
         free(text);
     }
@@ -328,7 +328,7 @@ static void assert_same_experiment(const lle_config_experiment *a, const lle_con
         lle_config_value va, vb;
         cfg_display_value(&ra, (int)i, &va);
         cfg_display_value(&rb, (int)i, &vb);
-        if (!cfg_value_equal(&va, &vb))
+        if (!lle_config_value_equal(&va, &vb))
             fail_msg("field %s differs after the round trip", lle_config_field_at(i)->name);
     }
 }
@@ -355,7 +355,7 @@ static void round_trip(const lle_config *c)
         }
         for (size_t i = 0; i < a->n_grid; i++)
             for (size_t v = 0; v < a->grid[i].n_values; v++)
-                assert_true(cfg_value_equal(&a->grid[i].values[v], &b->grid[i].values[v]));
+                assert_true(lle_config_value_equal(&a->grid[i].values[v], &b->grid[i].values[v]));
         lle_config_free(d);
         free(texts[k]);
     }
