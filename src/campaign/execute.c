@@ -11,15 +11,13 @@
  * is otherwise run again. Failures are recorded and retried up to
  * max_retries. Crash points for tests: campaign/killpoint.h. */
 #include <cjson/cJSON.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include "campaign/campaign_internal.h"
+#include "campaign/journal_prep.h"
 #include "campaign/killpoint.h"
 #include "common/util.h"
 #include "lle/energy.h"
@@ -42,158 +40,14 @@ typedef struct exec_ctx {
     double cooldown_done_s;
 } exec_ctx;
 
-static int cmp_rows(const void *a, const void *b)
-{
-    const lle_journal_item *x = a, *y = b;
-    int c = strcmp(x->hash, y->hash);
-
-    return c != 0 ? c : (x->cycle > y->cycle) - (x->cycle < y->cycle);
-}
-
 static lle_journal_item *row_of(exec_ctx *x, size_t item)
 {
-    lle_journal_item key;
-
-    memset(&key, 0, sizeof key);
-    lle_strlcpy(key.hash, x->p->experiments[x->p->items[item].experiment].hash, sizeof key.hash);
-    key.cycle = x->p->items[item].cycle;
-    return x->n_rows > 0 ? bsearch(&key, x->rows, x->n_rows, sizeof key, cmp_rows) : NULL;
+    return camp_row_of(x->p, x->rows, x->n_rows, item);
 }
 
 static lle_status reload_rows(exec_ctx *x, lle_error *err)
 {
-    bool exists = false;
-    lle_status st;
-
-    free(x->rows);
-    x->rows = NULL;
-    st = lle_journal_read(x->store, x->p->id, &x->rows, &x->n_rows, &exists, err);
-    if (st == LLE_OK)
-        qsort(x->rows, x->n_rows, sizeof *x->rows, cmp_rows);
-    return st;
-}
-
-/* ---- one process per campaign ---- */
-static lle_status lock_campaign(const char *dir, const char *id, int *fd, lle_error *err)
-{
-    char path[4400], safe[128];
-    size_t i = 0;
-
-    for (; id[i] != '\0' && i + 1 < sizeof safe; i++)
-        safe[i] = (strchr("/\\:*?\"<>| \t\n", id[i]) != NULL) ? '_' : id[i];
-    safe[i] = '\0';
-    snprintf(path, sizeof path, "%s/.campaign-%s.lock", dir, safe);
-    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (*fd < 0)
-        return lle_fail(err, LLE_ERR_IO, "%s: cannot create the campaign lock: %s", path, strerror(errno));
-    if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
-        int e = errno;
-        close(*fd);
-        *fd = -1;
-        return e == EWOULDBLOCK ? lle_fail(err, LLE_ERR_INVALID,
-                                           "campaign '%s' is already running in %s (another "
-                                           "process holds %s)",
-                                           id, dir, path)
-                                : lle_fail(err, LLE_ERR_IO, "%s: cannot lock: %s", path, strerror(e));
-    }
-    return LLE_OK;
-}
-
-/* ---- journal in line with the plan ---- */
-static lle_status check_changes(exec_ctx *x, lle_error *err)
-{
-    lle_campaign_status *s = NULL;
-    lle_status st = lle_campaign_status_read(x->p, x->dir, &s, err);
-
-    if (st == LLE_OK && s->journal && (s->n_added > 0 || s->n_removed > 0) && !x->o->accept_changes && !x->o->restart)
-        st = lle_fail(err, LLE_ERR_INVALID,
-                      "campaign '%s' in %s: the experiment set changed since it was last run "
-                      "(%zu added, %zu removed; see --dry-run); nothing was run. Use --accept-changes to update it "
-                      "(finished results are kept) or --restart",
-                      x->p->id, x->dir, s->n_added, s->n_removed);
-    lle_campaign_status_free(s);
-    return st;
-}
-
-static lle_status sync_journal(exec_ctx *x, lle_error *err)
-{
-    const lle_campaign_plan *p = x->p;
-    lle_journal_plan_item *items = calloc(p->n_items + 1, sizeof *items);
-    lle_journal_campaign c = {
-        p->id,     p->name,       lle_suite_name(p->suite), p->config_path, lle_campaign_order_name(p->order),
-        p->cycles, p->max_retries};
-    lle_status st;
-
-    if (items == NULL)
-        return lle_fail(err, LLE_ERR_NOMEM, "out of memory syncing the campaign journal");
-    for (size_t i = 0; i < p->n_items; i++) {
-        const lle_campaign_experiment *e = &p->experiments[p->items[i].experiment];
-        items[i] = (lle_journal_plan_item){e->hash, p->items[i].cycle, (int)(i + 1), e->label, e->config_json};
-    }
-    st = lle_journal_sync(x->store, &c, items, p->n_items, x->o->restart, err);
-    if (st == LLE_OK && x->o->retry_failed)
-        st = lle_journal_reset_failed(x->store, p->id, err);
-    free(items);
-    return st;
-}
-
-/* ---- recovery of results complete on disk ---- */
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    long len;
-
-    if (f == NULL)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-        (buf = malloc((size_t)len + 1)) != NULL) {
-        if (fread(buf, 1, (size_t)len, f) != (size_t)len) {
-            free(buf);
-            buf = NULL;
-        } else {
-            buf[len] = '\0';
-        }
-    }
-    fclose(f);
-    return buf;
-}
-
-/* The file is this run's result: its id, hash and cycle match the row. */
-static bool is_result_of(const char *doc, const lle_journal_item *row)
-{
-    cJSON *root = cJSON_Parse(doc);
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "id");
-    const cJSON *cp = cJSON_GetObjectItemCaseSensitive(root, "campaign");
-    const cJSON *h = cJSON_GetObjectItemCaseSensitive(cp, "config_hash");
-    const cJSON *c = cJSON_GetObjectItemCaseSensitive(cp, "cycle");
-    bool ok = cJSON_IsString(id) && strcmp(id->valuestring, row->result_id) == 0 && cJSON_IsString(h) &&
-              strcmp(h->valuestring, row->hash) == 0 && cJSON_IsNumber(c) && c->valuedouble == (double)row->cycle;
-
-    cJSON_Delete(root);
-    return ok;
-}
-
-static lle_status recover(exec_ctx *x, lle_error *err)
-{
-    lle_status st = LLE_OK;
-
-    for (size_t i = 0; i < x->n_rows && st == LLE_OK; i++) {
-        lle_journal_item *row = &x->rows[i];
-        char path[4400], name[300], *doc;
-        if (row->state != LLE_JOURNAL_RUNNING || row->result_id[0] == '\0')
-            continue;
-        if ((size_t)snprintf(name, sizeof name, "%s.json", row->result_id) < sizeof name)
-            lle_remove_temp_files(x->dir, name); /* <id>.json.tmp.* left by a crash */
-        snprintf(path, sizeof path, "%s/%s.json", x->dir, row->result_id);
-        doc = read_text(path);
-        if (doc != NULL && is_result_of(doc, row)) {
-            st = lle_journal_put_done(x->store, x->p->id, row->hash, row->cycle, doc, row->result_id, err);
-            x->sum->recovered += st == LLE_OK ? 1 : 0;
-        }
-        free(doc);
-    }
-    return st == LLE_OK ? reload_rows(x, err) : st;
+    return camp_read_rows(x->store, x->p->id, &x->rows, &x->n_rows, err);
 }
 
 /* ---- between runs ---- */
@@ -442,18 +296,20 @@ static void finish_summary(exec_ctx *x)
 
 static lle_status prepare(exec_ctx *x, lle_error *err)
 {
-    lle_status st = check_changes(x, err);
+    lle_status st = camp_check_changes(x->p, x->dir, x->o, err);
 
     if (st == LLE_OK)
         st = lle_store_open(x->dir, &x->store, err);
     if (st == LLE_OK)
-        st = sync_journal(x, err);
+        st = camp_sync_journal(x->store, x->p, x->o, err);
     if (st == LLE_OK)
         st = reload_rows(x, err);
     for (size_t i = 0; st == LLE_OK && i < x->n_rows; i++)
         x->sum->already_done += x->rows[i].state == LLE_JOURNAL_DONE ? 1 : 0;
     if (st == LLE_OK)
-        st = recover(x, err);
+        st = camp_recover(x->store, x->p, x->dir, x->rows, x->n_rows, &x->sum->recovered, err);
+    if (st == LLE_OK)
+        st = reload_rows(x, err);
     if (st == LLE_OK)
         st = lle_run_session_open(&x->session, err);
     return st;
@@ -478,7 +334,7 @@ lle_status lle_campaign_run(const lle_campaign_plan *p, const char *results_dir,
     summary->total = p->n_items;
     st = lle_mkdir_p(results_dir, err);
     if (st == LLE_OK)
-        st = lock_campaign(results_dir, p->id, &lock_fd, err);
+        st = camp_lock(results_dir, p->id, &lock_fd, err);
     if (st == LLE_OK)
         st = prepare(&x, err);
     if (st == LLE_OK)

@@ -1,43 +1,28 @@
 /* campaign_journal.c — the journal side of the MPI campaign coordinator
  * (rank 0), with exactly the semantics of the one-process runner
- * (src/campaign/execute.c), so either can resume what the other left: the
- * same flock on <results_dir>/.campaign-<id>.lock, the same refusal of a
- * changed experiment set, journal sync, recovery of results a crash left
- * complete on disk, and per run: "running" -> result id journaled ->
- * <id>.json written atomically -> row stored and marked done in ONE
- * transaction. Only this rank ever opens the database. The documents come
- * from the workers; this file adds their "campaign" block (with an "mpi"
- * part naming the rank and node). The same crash points as execute.c
- * (campaign/killpoint.h) are reached here. */
+ * (src/campaign/execute.c), so either can resume what the other left: both
+ * take the same steps from campaign/journal_prep.c (the flock on
+ * <results_dir>/.campaign-<id>.lock, the refusal of a changed experiment set,
+ * journal sync, recovery of results a crash left complete on disk), and per
+ * run: "running" -> result id journaled -> <id>.json written atomically ->
+ * row stored and marked done in ONE transaction. Only this rank ever opens
+ * the database. The documents come from the workers; this file adds their
+ * "campaign" block (with an "mpi" part naming the rank and node). The same
+ * crash points as execute.c (campaign/killpoint.h) are reached here. */
 #include <cjson/cJSON.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <unistd.h>
 
+#include "campaign/journal_prep.h"
 #include "campaign/killpoint.h"
 #include "common/util.h"
 #include "mpi/wq.h"
 
-static int cmp_rows(const void *a, const void *b)
-{
-    const lle_journal_item *x = a, *y = b;
-    int c = strcmp(x->hash, y->hash);
-
-    return c != 0 ? c : (x->cycle > y->cycle) - (x->cycle < y->cycle);
-}
-
 lle_journal_item *wq_journal_row(wq_journal *j, size_t item)
 {
-    lle_journal_item key;
-
-    memset(&key, 0, sizeof key);
-    lle_strlcpy(key.hash, j->p->experiments[j->p->items[item].experiment].hash, sizeof key.hash);
-    key.cycle = j->p->items[item].cycle;
-    return j->n_rows > 0 ? bsearch(&key, j->rows, j->n_rows, sizeof key, cmp_rows) : NULL;
+    return camp_row_of(j->p, j->rows, j->n_rows, item);
 }
 
 bool wq_journal_runnable(wq_journal *j, size_t item)
@@ -50,138 +35,7 @@ bool wq_journal_runnable(wq_journal *j, size_t item)
 
 static lle_status reload_rows(wq_journal *j, lle_error *err)
 {
-    bool exists = false;
-    lle_status st;
-
-    free(j->rows);
-    j->rows = NULL;
-    j->n_rows = 0;
-    st = lle_journal_read(j->store, j->p->id, &j->rows, &j->n_rows, &exists, err);
-    if (st == LLE_OK)
-        qsort(j->rows, j->n_rows, sizeof *j->rows, cmp_rows);
-    return st;
-}
-
-/* The lock file and its name are the one-process runner's: one campaign, one runner. */
-static lle_status lock_campaign(wq_journal *j, lle_error *err)
-{
-    char path[4400], safe[128];
-    size_t i = 0;
-
-    for (; j->p->id[i] != '\0' && i + 1 < sizeof safe; i++)
-        safe[i] = (strchr("/\\:*?\"<>| \t\n", j->p->id[i]) != NULL) ? '_' : j->p->id[i];
-    safe[i] = '\0';
-    snprintf(path, sizeof path, "%s/.campaign-%s.lock", j->dir, safe);
-    j->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (j->lock_fd < 0)
-        return lle_fail(err, LLE_ERR_IO, "%s: cannot create the campaign lock: %s", path, strerror(errno));
-    if (flock(j->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-        int e = errno;
-        close(j->lock_fd);
-        j->lock_fd = -1;
-        return e == EWOULDBLOCK ? lle_fail(err, LLE_ERR_INVALID,
-                                           "campaign '%s' is already running in %s (another "
-                                           "process holds %s)",
-                                           j->p->id, j->dir, path)
-                                : lle_fail(err, LLE_ERR_IO, "%s: cannot lock: %s", path, strerror(e));
-    }
-    return LLE_OK;
-}
-
-static lle_status check_changes(wq_journal *j, lle_error *err)
-{
-    lle_campaign_status *s = NULL;
-    lle_status st = lle_campaign_status_read(j->p, j->dir, &s, err);
-
-    if (st == LLE_OK && s->journal && (s->n_added > 0 || s->n_removed > 0) && !j->o->accept_changes && !j->o->restart)
-        st = lle_fail(err, LLE_ERR_INVALID,
-                      "campaign '%s' in %s: the experiment set changed since it was last run "
-                      "(%zu added, %zu removed; see --dry-run); nothing was run. Use --accept-changes to update it "
-                      "(finished results are kept) or --restart",
-                      j->p->id, j->dir, s->n_added, s->n_removed);
-    lle_campaign_status_free(s);
-    return st;
-}
-
-static lle_status sync_journal(wq_journal *j, lle_error *err)
-{
-    const lle_campaign_plan *p = j->p;
-    lle_journal_plan_item *items = calloc(p->n_items + 1, sizeof *items);
-    lle_journal_campaign c = {
-        p->id,     p->name,       lle_suite_name(p->suite), p->config_path, lle_campaign_order_name(p->order),
-        p->cycles, p->max_retries};
-    lle_status st;
-
-    if (items == NULL)
-        return lle_fail(err, LLE_ERR_NOMEM, "out of memory syncing the campaign journal");
-    for (size_t i = 0; i < p->n_items; i++) {
-        const lle_campaign_experiment *e = &p->experiments[p->items[i].experiment];
-        items[i] = (lle_journal_plan_item){e->hash, p->items[i].cycle, (int)(i + 1), e->label, e->config_json};
-    }
-    st = lle_journal_sync(j->store, &c, items, p->n_items, j->o->restart, err);
-    if (st == LLE_OK && j->o->retry_failed)
-        st = lle_journal_reset_failed(j->store, p->id, err);
-    free(items);
-    return st;
-}
-
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    long len;
-
-    if (f == NULL)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-        (buf = malloc((size_t)len + 1)) != NULL) {
-        if (fread(buf, 1, (size_t)len, f) != (size_t)len) {
-            free(buf);
-            buf = NULL;
-        } else {
-            buf[len] = '\0';
-        }
-    }
-    fclose(f);
-    return buf;
-}
-
-/* The file is this run's result: its id, hash and cycle match the row. */
-static bool is_result_of(const char *doc, const lle_journal_item *row)
-{
-    cJSON *root = cJSON_Parse(doc);
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "id");
-    const cJSON *cp = cJSON_GetObjectItemCaseSensitive(root, "campaign");
-    const cJSON *h = cJSON_GetObjectItemCaseSensitive(cp, "config_hash");
-    const cJSON *c = cJSON_GetObjectItemCaseSensitive(cp, "cycle");
-    bool ok = cJSON_IsString(id) && strcmp(id->valuestring, row->result_id) == 0 && cJSON_IsString(h) &&
-              strcmp(h->valuestring, row->hash) == 0 && cJSON_IsNumber(c) && c->valuedouble == (double)row->cycle;
-
-    cJSON_Delete(root);
-    return ok;
-}
-
-/* Runs a crash left "running" whose <id>.json is complete are stored now. */
-static lle_status recover(wq_journal *j, lle_error *err)
-{
-    lle_status st = LLE_OK;
-
-    for (size_t i = 0; i < j->n_rows && st == LLE_OK; i++) {
-        lle_journal_item *row = &j->rows[i];
-        char path[4400], name[300], *doc;
-        if (row->state != LLE_JOURNAL_RUNNING || row->result_id[0] == '\0')
-            continue;
-        if ((size_t)snprintf(name, sizeof name, "%s.json", row->result_id) < sizeof name)
-            lle_remove_temp_files(j->dir, name); /* <id>.json.tmp.* left by a crash */
-        snprintf(path, sizeof path, "%s/%s.json", j->dir, row->result_id);
-        doc = read_text(path);
-        if (doc != NULL && is_result_of(doc, row)) {
-            st = lle_journal_put_done(j->store, j->p->id, row->hash, row->cycle, doc, row->result_id, err);
-            j->sum->recovered += st == LLE_OK ? 1 : 0;
-        }
-        free(doc);
-    }
-    return st == LLE_OK ? reload_rows(j, err) : st;
+    return camp_read_rows(j->store, j->p->id, &j->rows, &j->n_rows, err);
 }
 
 lle_status wq_journal_open(wq_journal *j, const lle_campaign_plan *p, const char *dir, const lle_campaign_opts *o,
@@ -193,19 +47,21 @@ lle_status wq_journal_open(wq_journal *j, const lle_campaign_plan *p, const char
     *j = (wq_journal){.p = p, .dir = dir, .o = o, .sum = sum, .lock_fd = -1};
     st = lle_mkdir_p(dir, err);
     if (st == LLE_OK)
-        st = lock_campaign(j, err);
+        st = camp_lock(dir, p->id, &j->lock_fd, err); /* the one-process runner's lock: one campaign, one runner */
     if (st == LLE_OK)
-        st = check_changes(j, err);
+        st = camp_check_changes(p, dir, o, err);
     if (st == LLE_OK)
         st = lle_store_open(dir, &j->store, err);
     if (st == LLE_OK)
-        st = sync_journal(j, err);
+        st = camp_sync_journal(j->store, p, o, err);
     if (st == LLE_OK)
         st = reload_rows(j, err);
     for (size_t i = 0; st == LLE_OK && i < j->n_rows; i++)
         sum->already_done += j->rows[i].state == LLE_JOURNAL_DONE ? 1 : 0;
+    if (st == LLE_OK) /* runs a crash left "running" whose <id>.json is complete are stored now */
+        st = camp_recover(j->store, p, dir, j->rows, j->n_rows, &sum->recovered, err);
     if (st == LLE_OK)
-        st = recover(j, err);
+        st = reload_rows(j, err);
     return st;
 }
 
