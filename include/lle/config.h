@@ -164,6 +164,14 @@ typedef struct lle_campaign {
     int max_retries;   /* reruns of a failed experiment (default 0) */
 } lle_campaign;
 
+/* Grid combinations: idx[a] is the index of the value taken from grid axis a
+ * (n_grid entries). lle_campaign_grid_next() steps to the next combination
+ * (the last axis fastest) and returns false after the last one (idx back to
+ * all zeros); lle_campaign_grid_excluded() says whether some `exclude` entry
+ * matches every one of its values in this combination. */
+LLE_API bool lle_campaign_grid_next(const lle_campaign *cp, size_t *idx);
+LLE_API bool lle_campaign_grid_excluded(const lle_campaign *cp, const size_t *idx);
+
 /* ---- diagnostics ---- */
 typedef enum lle_config_severity { LLE_CONFIG_ERROR = 0, LLE_CONFIG_WARNING = 1 } lle_config_severity;
 

@@ -240,33 +240,6 @@ static void scenarios(builder *b, const lle_config_entry *model)
     }
 }
 
-static bool excluded(const lle_campaign *cp, const size_t *idx)
-{
-    for (size_t i = 0; i < cp->n_exclude; i++) {
-        bool all = cp->exclude[i].n_values > 0;
-        for (size_t k = 0; all && k < cp->exclude[i].n_values; k++) {
-            const lle_config_value *v = &cp->exclude[i].values[k];
-            bool hit = false;
-            for (size_t a = 0; a < cp->n_grid; a++)
-                hit = hit || (cp->grid[a].field == v->field && lle_config_value_equal(v, &cp->grid[a].values[idx[a]]));
-            all = hit;
-        }
-        if (all)
-            return true;
-    }
-    return false;
-}
-
-static bool next_combo(const lle_campaign *cp, size_t *idx)
-{
-    for (size_t a = cp->n_grid; a-- > 0;) {
-        if (++idx[a] < cp->grid[a].n_values)
-            return true;
-        idx[a] = 0;
-    }
-    return false;
-}
-
 static void grid(builder *b, const lle_config_entry *model)
 {
     const lle_campaign *cp = b->cp;
@@ -277,8 +250,8 @@ static void grid(builder *b, const lle_config_entry *model)
 
     if (idx == NULL)
         b->st = LLE_ERR_NOMEM;
-    for (; more && b->st == LLE_OK; more = next_combo(cp, idx)) {
-        if (excluded(cp, idx))
+    for (; more && b->st == LLE_OK; more = lle_campaign_grid_next(cp, idx)) {
+        if (lle_campaign_grid_excluded(cp, idx))
             continue;
         lle_config_experiment_init(&one);
         snprintf(label, sizeof label, "grid{");

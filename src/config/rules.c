@@ -420,23 +420,6 @@ static void check_excludes(lle_config *c)
     }
 }
 
-static bool excluded(const lle_campaign *cp, const size_t *idx)
-{
-    for (size_t i = 0; i < cp->n_exclude; i++) {
-        bool all = cp->exclude[i].n_values > 0;
-        for (size_t k = 0; all && k < cp->exclude[i].n_values; k++) {
-            const lle_config_value *v = &cp->exclude[i].values[k];
-            bool hit = false;
-            for (size_t a = 0; a < cp->n_grid; a++)
-                hit = hit || (cp->grid[a].field == v->field && lle_config_value_equal(v, &cp->grid[a].values[idx[a]]));
-            all = hit;
-        }
-        if (all)
-            return true;
-    }
-    return false;
-}
-
 static void combo_text(const lle_campaign *cp, const size_t *idx, char *buf, size_t size)
 {
     strbuf b = {0};
@@ -473,16 +456,6 @@ static bool check_combo(lle_config *c, const size_t *idx, bool report, lle_confi
     return x.n_errors > 0;
 }
 
-static bool next_combo(const lle_campaign *cp, size_t *idx)
-{
-    for (size_t a = cp->n_grid; a-- > 0;) {
-        if (++idx[a] < cp->grid[a].n_values)
-            return true;
-        idx[a] = 0;
-    }
-    return false;
-}
-
 static void check_grid(lle_config *c)
 {
     const lle_campaign *cp = &c->campaign;
@@ -500,8 +473,8 @@ static void check_grid(lle_config *c)
         more = false;
     }
     check_excludes(c);
-    for (; more; more = next_combo(cp, idx)) {
-        if (excluded(cp, idx))
+    for (; more; more = lle_campaign_grid_next(cp, idx)) {
+        if (lle_campaign_grid_excluded(cp, idx))
             continue;
         kept++;
         bad += check_combo(c, idx, bad < MAX_GRID_REPORTS, one, m) ? 1 : 0;
