@@ -4,8 +4,8 @@
  * YAML emitter. Not installed.
  *
  * Ownership: every allocation made through cfg_alloc()/cfg_strdup() belongs to
- * the lle_config and is freed by lle_config_free(). A strbuf owns its data
- * until strbuf_take() hands it to the caller. */
+ * the lle_config and is freed by lle_config_free(). An rbuf owns its data
+ * until rbuf_release() hands it to the caller. */
 #ifndef LLE_CONFIG_INTERNAL_H
 #define LLE_CONFIG_INTERNAL_H
 
@@ -14,21 +14,11 @@
 #include <stddef.h>
 #include <yaml.h>
 
+#include "common/buf.h"
 #include "lle/config.h"
 
-/* ---- growable string ---- */
-typedef struct strbuf {
-    char *data;
-    size_t len, cap;
-    bool oom;
-} strbuf;
-
-void sb_puts(strbuf *b, const char *s);
-void sb_printf(strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void sb_indent(strbuf *b, int n);
-/* The text (never NULL unless out of memory); the buffer is reset. */
-char *sb_take(strbuf *b);
-void sb_free(strbuf *b);
+/* ---- growable string: common/buf.h (rbuf) ---- */
+void sb_indent(rbuf *b, int n);
 
 /* ---- the loaded config ---- */
 struct lle_config {
@@ -98,12 +88,12 @@ bool cfg_parse_value(lle_config *c, int fi, const yaml_node_t *n, yaml_document_
 void cfg_value_get(const lle_run_config *r, int fi, lle_config_value *out);
 /* Two values of the same field are equal (numbers compared as numbers). */
 /* YAML text of a value: plain or double-quoted scalar, flow list, or null. */
-void cfg_value_yaml(strbuf *b, const lle_config_value *v);
+void cfg_value_yaml(rbuf *b, const lle_config_value *v);
 /* Shortest decimal that reads back as the same float / double. */
 void cfg_fmt_float(char *buf, size_t size, float v);
 void cfg_fmt_double(char *buf, size_t size, double v);
 /* Write `s` as a YAML scalar (plain when safe, else double-quoted). */
-void cfg_yaml_string(strbuf *b, const char *s);
+void cfg_yaml_string(rbuf *b, const char *s);
 /* Dotted path "section.field" of a schema field. */
 void cfg_field_path(int fi, char *buf, size_t size);
 
@@ -137,7 +127,7 @@ typedef struct emit_opts {
 } emit_opts;
 
 /* The sections of `e` as YAML block mappings. */
-void cfg_emit_experiment(strbuf *b, const lle_config_experiment *e, const emit_opts *o);
+void cfg_emit_experiment(rbuf *b, const lle_config_experiment *e, const emit_opts *o);
 /* A field as show prints it: split_mode NULL is "layer", preset_type NULL is
  * "q4_k_m" with a preset (the runner's defaults). */
 void cfg_display_value(const lle_run_config *r, int fi, lle_config_value *v);

@@ -1,4 +1,4 @@
-/* diag.c — plumbing of the config module: the growable string buffer, the
+/* diag.c — plumbing of the config module: indentation for the emitter, the
  * per-config allocation arena, the diagnostics list (every error, not only the
  * first), the did-you-mean suggestion (optimal string alignment distance) and
  * the accessors of lle_config. */
@@ -10,77 +10,11 @@
 #include "common/util.h"
 #include "config/config_internal.h"
 
-/* ---- strbuf ---- */
-static bool sb_reserve(strbuf *b, size_t extra)
-{
-    size_t need = b->len + extra + 1, cap = b->cap ? b->cap : 256;
-    char *p;
-
-    if (b->oom)
-        return false;
-    if (need <= b->cap)
-        return true;
-    while (cap < need)
-        cap *= 2;
-    p = realloc(b->data, cap);
-    if (p == NULL) {
-        b->oom = true;
-        return false;
-    }
-    b->data = p;
-    b->cap = cap;
-    return true;
-}
-
-void sb_puts(strbuf *b, const char *s)
-{
-    size_t n = strlen(s);
-
-    if (!sb_reserve(b, n))
-        return;
-    memcpy(b->data + b->len, s, n + 1);
-    b->len += n;
-}
-
-void sb_printf(strbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0 || !sb_reserve(b, (size_t)n))
-        return;
-    va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-}
-
-void sb_indent(strbuf *b, int n)
+/* ---- text ---- */
+void sb_indent(rbuf *b, int n)
 {
     for (int i = 0; i < n; i++)
-        sb_puts(b, " ");
-}
-
-char *sb_take(strbuf *b)
-{
-    char *s = NULL;
-
-    if (!b->oom && sb_reserve(b, 0)) {
-        s = b->data;
-        s[b->len] = '\0';
-        b->data = NULL;
-    }
-    sb_free(b);
-    return s;
-}
-
-void sb_free(strbuf *b)
-{
-    free(b->data);
-    memset(b, 0, sizeof *b);
+        rbuf_putc(b, ' ');
 }
 
 /* ---- arena ---- */
@@ -240,13 +174,13 @@ const lle_campaign *lle_config_campaign(const lle_config *c)
 
 char *lle_config_diag_text(const lle_config *c)
 {
-    strbuf b = {0};
+    rbuf b = {0};
 
-    sb_puts(&b, "");
+    rbuf_puts(&b, "");
     for (size_t i = 0; i < c->n_diags; i++) {
         const lle_config_diag *d = &c->diags[i];
-        sb_printf(&b, "%s:%d:%d: %s%s: %s\n", c->name, d->pos.line, d->pos.column,
-                  d->severity == LLE_CONFIG_WARNING ? "warning: " : "", d->path, d->message);
+        rbuf_printf(&b, "%s:%d:%d: %s%s: %s\n", c->name, d->pos.line, d->pos.column,
+                    d->severity == LLE_CONFIG_WARNING ? "warning: " : "", d->path, d->message);
     }
-    return sb_take(&b);
+    return rbuf_release(&b);
 }

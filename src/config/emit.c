@@ -30,7 +30,7 @@ static bool section_has(const lle_config_experiment *e, const char *section, con
     return false;
 }
 
-void cfg_emit_experiment(strbuf *b, const lle_config_experiment *e, const emit_opts *o)
+void cfg_emit_experiment(rbuf *b, const lle_config_experiment *e, const emit_opts *o)
 {
     lle_config_value v;
 
@@ -38,26 +38,26 @@ void cfg_emit_experiment(strbuf *b, const lle_config_experiment *e, const emit_o
         if (!section_has(e, CFG_SECTIONS[s], o))
             continue;
         sb_indent(b, o->indent);
-        sb_printf(b, "%s:\n", CFG_SECTIONS[s]);
+        rbuf_printf(b, "%s:\n", CFG_SECTIONS[s]);
         for (size_t i = 0; i < lle_config_field_count(); i++) {
             const lle_config_field *f = lle_config_field_at(i);
             if (strcmp(f->section, CFG_SECTIONS[s]) != 0 || !(o->all_fields || e->set[i]))
                 continue;
             cfg_display_value(&e->run, (int)i, &v);
             sb_indent(b, o->indent + 2);
-            sb_printf(b, "%s: ", f->name);
+            rbuf_printf(b, "%s: ", f->name);
             cfg_value_yaml(b, &v);
             if (o->comments != NULL && o->comments[i] != NULL)
-                sb_printf(b, "  # %s", o->comments[i]);
+                rbuf_printf(b, "  # %s", o->comments[i]);
             else if (o->mark_defaults && !e->set[i])
-                sb_puts(b, "  # default");
-            sb_puts(b, "\n");
+                rbuf_puts(b, "  # default");
+            rbuf_puts(b, "\n");
         }
     }
 }
 
 /* The base experiment as `show` prints it: preset expanded, marks. */
-static void emit_resolved(strbuf *b, const lle_config_experiment *e, int indent)
+static void emit_resolved(rbuf *b, const lle_config_experiment *e, int indent)
 {
     lle_config_experiment shown = *e;
     const char *comments[LLE_CONFIG_MAX_FIELDS] = {0};
@@ -75,27 +75,27 @@ static void emit_resolved(strbuf *b, const lle_config_experiment *e, int indent)
     cfg_emit_experiment(b, &shown, &o);
 }
 
-static void emit_text_key(strbuf *b, int indent, const char *key, const char *value)
+static void emit_text_key(rbuf *b, int indent, const char *key, const char *value)
 {
     if (value == NULL)
         return;
     sb_indent(b, indent);
-    sb_printf(b, "%s: ", key);
+    rbuf_printf(b, "%s: ", key);
     cfg_yaml_string(b, value);
-    sb_puts(b, "\n");
+    rbuf_puts(b, "\n");
 }
 
-static void emit_entries(strbuf *b, const char *key, const lle_config_entry *list, size_t n, bool flat_model)
+static void emit_entries(rbuf *b, const char *key, const lle_config_entry *list, size_t n, bool flat_model)
 {
     emit_opts o = {false, false, NULL, 4};
 
     if (n == 0)
         return;
-    sb_printf(b, "%s:\n", key);
+    rbuf_printf(b, "%s:\n", key);
     for (size_t i = 0; i < n; i++) {
-        sb_puts(b, "  - name: ");
+        rbuf_puts(b, "  - name: ");
         cfg_yaml_string(b, list[i].name ? list[i].name : "");
-        sb_puts(b, "\n");
+        rbuf_puts(b, "\n");
         emit_text_key(b, 4, "description", list[i].description);
         if (!flat_model) {
             cfg_emit_experiment(b, &list[i].overrides, &o);
@@ -106,59 +106,60 @@ static void emit_entries(strbuf *b, const char *key, const lle_config_entry *lis
             if (!list[i].overrides.set[f])
                 continue;
             cfg_value_get(&list[i].overrides.run, (int)f, &v);
-            sb_printf(b, "    %s: ", lle_config_field_at(f)->name);
+            rbuf_printf(b, "    %s: ", lle_config_field_at(f)->name);
             cfg_value_yaml(b, &v);
-            sb_puts(b, "\n");
+            rbuf_puts(b, "\n");
         }
     }
 }
 
-static void emit_axes(strbuf *b, const char *key, const lle_config_axis *axes, size_t n)
+static void emit_axes(rbuf *b, const char *key, const lle_config_axis *axes, size_t n)
 {
     if (n == 0)
         return;
-    sb_printf(b, "%s:\n", key);
+    rbuf_printf(b, "%s:\n", key);
     for (size_t a = 0; a < n; a++) {
-        sb_printf(b, "  %s: [", lle_config_field_at((size_t)axes[a].field)->name);
+        rbuf_printf(b, "  %s: [", lle_config_field_at((size_t)axes[a].field)->name);
         for (size_t k = 0; k < axes[a].n_values; k++) {
-            sb_puts(b, k ? ", " : "");
+            rbuf_puts(b, k ? ", " : "");
             cfg_value_yaml(b, &axes[a].values[k]);
         }
-        sb_puts(b, "]\n");
+        rbuf_puts(b, "]\n");
     }
 }
 
-static void emit_assigns(strbuf *b, const char *key, const lle_config_assign *list, size_t n)
+static void emit_assigns(rbuf *b, const char *key, const lle_config_assign *list, size_t n)
 {
     if (n == 0)
         return;
-    sb_printf(b, "%s:\n", key);
+    rbuf_printf(b, "%s:\n", key);
     for (size_t i = 0; i < n; i++) {
-        sb_puts(b, "  - {");
+        rbuf_puts(b, "  - {");
         for (size_t k = 0; k < list[i].n_values; k++) {
-            sb_printf(b, "%s%s: ", k ? ", " : "", lle_config_field_at((size_t)list[i].values[k].field)->name);
+            rbuf_printf(b, "%s%s: ", k ? ", " : "", lle_config_field_at((size_t)list[i].values[k].field)->name);
             cfg_value_yaml(b, &list[i].values[k]);
         }
-        sb_puts(b, "}\n");
+        rbuf_puts(b, "}\n");
     }
 }
 
 char *lle_config_to_yaml(const lle_config *c)
 {
     const lle_campaign *cp = &c->campaign;
-    strbuf b = {0};
+    rbuf b = {0};
     char num[40];
 
-    sb_printf(&b, "# %s, resolved by `llm-efficiency config show` (every field; \"# default\": not set in the file)\n",
-              c->name);
-    sb_printf(&b, "version: %d\n", LLE_CONFIG_FORMAT_VERSION);
+    rbuf_printf(&b,
+                "# %s, resolved by `llm-efficiency config show` (every field; \"# default\": not set in the file)\n",
+                c->name);
+    rbuf_printf(&b, "version: %d\n", LLE_CONFIG_FORMAT_VERSION);
     emit_text_key(&b, 0, "name", cp->name);
     emit_text_key(&b, 0, "description", cp->description);
     if (cp->suite == LLE_SUITE_SINGLE) {
         emit_resolved(&b, &cp->experiment, 0);
-        return sb_take(&b);
+        return rbuf_release(&b);
     }
-    sb_printf(&b, "suite: %s\nexperiment:\n", lle_suite_name(cp->suite));
+    rbuf_printf(&b, "suite: %s\nexperiment:\n", lle_suite_name(cp->suite));
     emit_resolved(&b, &cp->experiment, 2);
     emit_entries(&b, "models", cp->models, cp->n_models, true);
     emit_axes(&b, "factors", cp->factors, cp->n_factors);
@@ -167,16 +168,16 @@ char *lle_config_to_yaml(const lle_config *c)
     emit_assigns(&b, "exclude", cp->exclude, cp->n_exclude);
     emit_assigns(&b, "include", cp->include, cp->n_include);
     cfg_fmt_double(num, sizeof num, cp->cooldown_s);
-    sb_printf(&b, "cycles: %d\norder: %s\ncooldown_s: %s\nmax_retries: %d\n", cp->cycles, cp->order, num,
-              cp->max_retries);
-    return sb_take(&b);
+    rbuf_printf(&b, "cycles: %d\norder: %s\ncooldown_s: %s\nmax_retries: %d\n", cp->cycles, cp->order, num,
+                cp->max_retries);
+    return rbuf_release(&b);
 }
 
 /* ---- JSON ---- */
 static cJSON *value_json(const lle_config_value *v)
 {
     lle_config_type t = lle_config_field_at((size_t)v->field)->type;
-    strbuf b = {0};
+    rbuf b = {0};
     cJSON *j;
     char *raw;
 
@@ -185,7 +186,7 @@ static cJSON *value_json(const lle_config_value *v)
     if (t == LLE_CONFIG_AUTO_BOOL)
         return cJSON_CreateString(v->i < 0 ? "auto" : v->i ? "on" : "off");
     cfg_value_yaml(&b, v); /* numbers, booleans and number lists are valid JSON as written */
-    raw = sb_take(&b);
+    raw = rbuf_release(&b);
     j = cJSON_CreateRaw(raw != NULL ? raw : "null");
     free(raw);
     return j;

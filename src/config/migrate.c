@@ -161,15 +161,15 @@ static const char *kind_name(lle_migrate_kind k)
 
 char *lle_migrate_report_text(const lle_migrate_report *r, const char *file)
 {
-    strbuf b = {0};
+    rbuf b = {0};
 
-    sb_puts(&b, "");
+    rbuf_puts(&b, "");
     for (size_t i = 0; r != NULL && i < r->n_items; i++) {
         const lle_migrate_item *it = &r->items[i];
-        sb_printf(&b, "%s:%d:%d: %s: %s: %s\n", file, it->pos.line, it->pos.column, it->key, kind_name(it->kind),
-                  it->message);
+        rbuf_printf(&b, "%s:%d:%d: %s: %s: %s\n", file, it->pos.line, it->pos.column, it->key, kind_name(it->kind),
+                    it->message);
     }
-    return sb_take(&b);
+    return rbuf_release(&b);
 }
 
 void lle_migrate_report_free(lle_migrate_report *r)
@@ -181,7 +181,7 @@ void lle_migrate_report_free(lle_migrate_report *r)
 }
 
 /* ---- output ---- */
-static void comment_block(strbuf *b, const lle_migrate_report *r, lle_migrate_kind kind, const char *title)
+static void comment_block(rbuf *b, const lle_migrate_report *r, lle_migrate_kind kind, const char *title)
 {
     size_t n = 0;
 
@@ -189,41 +189,41 @@ static void comment_block(strbuf *b, const lle_migrate_report *r, lle_migrate_ki
         n += r->items[i].kind == kind;
     if (n == 0)
         return;
-    sb_printf(b, "#\n# %s (%zu):\n", title, n);
+    rbuf_printf(b, "#\n# %s (%zu):\n", title, n);
     for (size_t i = 0; i < r->n_items; i++) {
         if (r->items[i].kind != kind)
             continue;
-        sb_printf(b, "#   %s (line %d): ", r->items[i].key, r->items[i].pos.line);
+        rbuf_printf(b, "#   %s (line %d): ", r->items[i].key, r->items[i].pos.line);
         for (const char *p = r->items[i].message; *p != '\0'; p++)
-            sb_printf(b, "%c", *p == '\n' ? ' ' : *p);
-        sb_puts(b, "\n");
+            rbuf_printf(b, "%c", *p == '\n' ? ' ' : *p);
+        rbuf_puts(b, "\n");
     }
 }
 
 static char *render(mig *m, const char *file)
 {
-    strbuf b = {0};
+    rbuf b = {0};
     emit_opts o = {false, false, m->comments, 0};
 
-    sb_printf(&b, "# Migrated by `llm-efficiency config migrate` from %s,\n", file);
-    sb_puts(&b, "# a configuration of the thesis tool (github.com/henrycgbaker/thesis). Every value\n"
-                "# names the legacy key it came from; docs/config-files.md explains the mapping.\n");
+    rbuf_printf(&b, "# Migrated by `llm-efficiency config migrate` from %s,\n", file);
+    rbuf_puts(&b, "# a configuration of the thesis tool (github.com/henrycgbaker/thesis). Every value\n"
+                  "# names the legacy key it came from; docs/config-files.md explains the mapping.\n");
     comment_block(&b, m->rep, LLE_MIGRATE_UNMAPPED, "Not carried over");
     comment_block(&b, m->rep, LLE_MIGRATE_INVALID, "Invalid legacy values");
     comment_block(&b, m->rep, LLE_MIGRATE_NOTE, "Notes");
-    sb_printf(&b, "version: %d\n", LLE_CONFIG_FORMAT_VERSION);
+    rbuf_printf(&b, "version: %d\n", LLE_CONFIG_FORMAT_VERSION);
     if (m->name != NULL) {
-        sb_puts(&b, "name: ");
+        rbuf_puts(&b, "name: ");
         cfg_yaml_string(&b, m->name);
-        sb_puts(&b, "\n");
+        rbuf_puts(&b, "\n");
     }
     if (m->description != NULL) {
-        sb_puts(&b, "description: ");
+        rbuf_puts(&b, "description: ");
         cfg_yaml_string(&b, m->description);
-        sb_puts(&b, "\n");
+        rbuf_puts(&b, "\n");
     }
     cfg_emit_experiment(&b, &m->e, &o);
-    return sb_take(&b);
+    return rbuf_release(&b);
 }
 
 /* The YAML must load without errors; anything else is a bug of the mapping. */

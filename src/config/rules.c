@@ -165,7 +165,7 @@ static void check_preset_conflicts(rule_ctx *x)
         return;
     for (size_t i = 0; fields[i] != NULL; i++) {
         int fi = F(fields[i]);
-        strbuf sa = {0}, sb = {0};
+        rbuf sa = {0}, sb = {0};
         char *ta, *tb;
         if (!x->e->set[fi])
             continue;
@@ -175,8 +175,8 @@ static void check_preset_conflicts(rule_ctx *x)
             continue;
         cfg_value_yaml(&sa, &preset);
         cfg_value_yaml(&sb, &mine);
-        ta = sb_take(&sa);
-        tb = sb_take(&sb);
+        ta = rbuf_release(&sa);
+        tb = rbuf_release(&sb);
         lle_strlcpy(a, ta ? ta : "?", sizeof a);
         lle_strlcpy(b, tb ? tb : "?", sizeof b);
         free(ta);
@@ -349,14 +349,14 @@ static void check_axis_values(lle_config *c, const lle_config_axis *axes, size_t
     for (size_t a = 0; m != NULL && one != NULL && a < n; a++) {
         const lle_config_field *f = lle_config_field_at((size_t)axes[a].field);
         for (size_t v = 0; v < axes[a].n_values; v++) {
-            strbuf b = {0};
+            rbuf b = {0};
             char *t;
             rule_ctx x = {c, m, NULL, one->set, prefix, true, msg, false, 0};
             lle_config_experiment_init(one);
             lle_config_value_apply(&axes[a].values[v], one);
             lle_config_merge(&c->campaign.experiment, one, m);
             cfg_value_yaml(&b, &axes[a].values[v]);
-            t = sb_take(&b);
+            t = rbuf_release(&b);
             snprintf(msg, sizeof msg, "with %s = %s: ", f->name, t ? t : "?");
             free(t);
             run_rules(&x, false, false);
@@ -422,16 +422,16 @@ static void check_excludes(lle_config *c)
 
 static void combo_text(const lle_campaign *cp, const size_t *idx, char *buf, size_t size)
 {
-    strbuf b = {0};
+    rbuf b = {0};
     char *t;
 
-    sb_puts(&b, "combination {");
+    rbuf_puts(&b, "combination {");
     for (size_t a = 0; a < cp->n_grid; a++) {
-        sb_printf(&b, "%s%s: ", a ? ", " : "", lle_config_field_at((size_t)cp->grid[a].field)->name);
+        rbuf_printf(&b, "%s%s: ", a ? ", " : "", lle_config_field_at((size_t)cp->grid[a].field)->name);
         cfg_value_yaml(&b, &cp->grid[a].values[idx[a]]);
     }
-    sb_puts(&b, "}: ");
-    t = sb_take(&b);
+    rbuf_puts(&b, "}: ");
+    t = rbuf_release(&b);
     lle_strlcpy(buf, t ? t : "", size);
     free(t);
 }

@@ -310,35 +310,35 @@ char *lle_config_schema_json(void)
 }
 
 /* Markdown cell: escape the pipe. */
-static void md_cell(strbuf *b, const char *s)
+static void md_cell(rbuf *b, const char *s)
 {
     for (; *s != '\0'; s++) {
         if (*s == '|')
-            sb_puts(b, "\\|");
+            rbuf_puts(b, "\\|");
         else
-            sb_printf(b, "%c", *s);
+            rbuf_printf(b, "%c", *s);
     }
 }
 
 char *lle_config_schema_markdown(void)
 {
-    strbuf b = {0};
+    rbuf b = {0};
     char exp[256];
 
-    sb_puts(&b, "| section | field | accepts | default | flag | meaning |\n");
-    sb_puts(&b, "| --- | --- | --- | --- | --- | --- |\n");
+    rbuf_puts(&b, "| section | field | accepts | default | flag | meaning |\n");
+    rbuf_puts(&b, "| --- | --- | --- | --- | --- | --- |\n");
     for (size_t i = 0; i < N_FIELDS; i++) {
         const lle_config_field *f = &FIELDS[i];
         cfg_expected(f, exp, sizeof exp);
-        sb_printf(&b, "| `%s` | `%s` | ", f->section, f->name);
+        rbuf_printf(&b, "| `%s` | `%s` | ", f->section, f->name);
         md_cell(&b, exp);
-        sb_puts(&b, " | ");
+        rbuf_puts(&b, " | ");
         md_cell(&b, f->default_text);
-        sb_puts(&b, f->flag[0] != '\0' ? " | `" : " | —");
+        rbuf_puts(&b, f->flag[0] != '\0' ? " | `" : " | —");
         md_cell(&b, f->flag);
-        sb_puts(&b, f->flag[0] != '\0' ? "` | " : " | ");
+        rbuf_puts(&b, f->flag[0] != '\0' ? "` | " : " | ");
         md_cell(&b, f->help);
-        sb_puts(&b, " |\n");
+        rbuf_puts(&b, " |\n");
     }
-    return sb_take(&b);
+    return rbuf_release(&b);
 }

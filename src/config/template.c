@@ -38,39 +38,39 @@ static const char *example(const char *field)
     return NULL;
 }
 
-static void line_with_comment(strbuf *b, const char *text, const char *comment)
+static void line_with_comment(rbuf *b, const char *text, const char *comment)
 {
     size_t len = strlen(text);
 
-    sb_puts(b, text);
+    rbuf_puts(b, text);
     sb_indent(b, len < COMMENT_COL ? (int)(COMMENT_COL - len) : 1);
-    sb_printf(b, "# %s\n", comment);
+    rbuf_printf(b, "# %s\n", comment);
 }
 
-static void template_field(strbuf *b, const lle_config_experiment *e, size_t i, int indent)
+static void template_field(rbuf *b, const lle_config_experiment *e, size_t i, int indent)
 {
     const lle_config_field *f = lle_config_field_at(i);
     lle_config_value v;
-    strbuf line = {0};
+    rbuf line = {0};
     char *text;
 
     cfg_value_get(&e->run, (int)i, &v);
     if (!e->set[i] && example(f->name) != NULL)
         v.s = example(f->name);
     sb_indent(&line, indent);
-    sb_printf(&line, "%s%s: ", e->set[i] ? "" : "# ", f->name);
+    rbuf_printf(&line, "%s%s: ", e->set[i] ? "" : "# ", f->name);
     cfg_value_yaml(&line, &v);
-    text = sb_take(&line);
+    text = rbuf_release(&line);
     line_with_comment(b, text ? text : "", f->help);
     free(text);
 }
 
-static void template_experiment(strbuf *b, const lle_config_experiment *e, int indent)
+static void template_experiment(rbuf *b, const lle_config_experiment *e, int indent)
 {
     for (size_t s = 0; CFG_SECTIONS[s] != NULL; s++) {
         char head[64];
         if (s > 0)
-            sb_puts(b, "\n");
+            rbuf_puts(b, "\n");
         snprintf(head, sizeof head, "%*s%s:", indent, "", CFG_SECTIONS[s]);
         line_with_comment(b, head, cfg_section_help(CFG_SECTIONS[s]));
         for (size_t i = 0; i < lle_config_field_count(); i++)
@@ -140,25 +140,25 @@ static const char CAMPAIGN_TAIL[] =
     "cooldown_s: 0                           # idle seconds between experiments\n"
     "max_retries: 0                          # reruns of a failed experiment\n";
 
-static void template_head(strbuf *b, lle_suite s)
+static void template_head(rbuf *b, lle_suite s)
 {
-    sb_printf(b, "# llm-efficiency %s — written by `llm-efficiency config init --suite %s`.\n",
-              s == LLE_SUITE_SINGLE ? "experiment" : "campaign", lle_suite_name(s));
-    sb_printf(b, "# Suite %s: %s.\n", lle_suite_name(s), SUITE_HELP[s]);
-    sb_puts(b, "# As written it runs in seconds: the synthesised `tiny` preset (a 9.4M-parameter\n"
-               "# llama, synthesised once into the cache) and 4 short synthetic prompts.\n"
-               "# Commented-out fields show their default. Format: docs/config-files.md;\n"
-               "# every field: `llm-efficiency config schema`.\n");
-    sb_printf(b, "# Check it: llm-efficiency config validate FILE%s\n",
-              s == LLE_SUITE_SINGLE ? "\n# Run it:   llm-efficiency run single FILE [flags override the file]" : "");
-    sb_printf(b, "version: %d\nname: my-%s\n", LLE_CONFIG_FORMAT_VERSION, lle_suite_name(s));
+    rbuf_printf(b, "# llm-efficiency %s — written by `llm-efficiency config init --suite %s`.\n",
+                s == LLE_SUITE_SINGLE ? "experiment" : "campaign", lle_suite_name(s));
+    rbuf_printf(b, "# Suite %s: %s.\n", lle_suite_name(s), SUITE_HELP[s]);
+    rbuf_puts(b, "# As written it runs in seconds: the synthesised `tiny` preset (a 9.4M-parameter\n"
+                 "# llama, synthesised once into the cache) and 4 short synthetic prompts.\n"
+                 "# Commented-out fields show their default. Format: docs/config-files.md;\n"
+                 "# every field: `llm-efficiency config schema`.\n");
+    rbuf_printf(b, "# Check it: llm-efficiency config validate FILE%s\n",
+                s == LLE_SUITE_SINGLE ? "\n# Run it:   llm-efficiency run single FILE [flags override the file]" : "");
+    rbuf_printf(b, "version: %d\nname: my-%s\n", LLE_CONFIG_FORMAT_VERSION, lle_suite_name(s));
 }
 
 lle_status lle_config_template(const char *suite, char **out, lle_error *err)
 {
     static const char *const tails[] = {"", MODELS_TAIL, CONTROLLED_TAIL, SCENARIOS_TAIL, GRID_TAIL};
     lle_config_experiment e;
-    strbuf b = {0};
+    rbuf b = {0};
     int s = 0;
 
     *out = NULL;
@@ -175,13 +175,13 @@ lle_status lle_config_template(const char *suite, char **out, lle_error *err)
     set_field(&e, "max_output_tokens", NULL, 16);
     template_head(&b, (lle_suite)s);
     if (s != LLE_SUITE_SINGLE)
-        sb_printf(&b, "suite: %s\n\n# The base experiment every run of the campaign starts from.\nexperiment:\n",
-                  lle_suite_name((lle_suite)s));
+        rbuf_printf(&b, "suite: %s\n\n# The base experiment every run of the campaign starts from.\nexperiment:\n",
+                    lle_suite_name((lle_suite)s));
     template_experiment(&b, &e, s == LLE_SUITE_SINGLE ? 0 : 2);
-    sb_puts(&b, tails[s]);
+    rbuf_puts(&b, tails[s]);
     if (s != LLE_SUITE_SINGLE)
-        sb_puts(&b, CAMPAIGN_TAIL);
-    *out = sb_take(&b);
+        rbuf_puts(&b, CAMPAIGN_TAIL);
+    *out = rbuf_release(&b);
     return *out != NULL ? LLE_OK : lle_fail(err, LLE_ERR_NOMEM, "out of memory");
 }
 

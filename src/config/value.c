@@ -430,29 +430,29 @@ static bool plain_safe(const char *s)
     return true;
 }
 
-void cfg_yaml_string(strbuf *b, const char *s)
+void cfg_yaml_string(rbuf *b, const char *s)
 {
     if (plain_safe(s)) {
-        sb_puts(b, s);
+        rbuf_puts(b, s);
         return;
     }
-    sb_puts(b, "\"");
+    rbuf_puts(b, "\"");
     for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
         if (*p == '"' || *p == '\\')
-            sb_printf(b, "\\%c", *p);
+            rbuf_printf(b, "\\%c", *p);
         else if (*p == '\n')
-            sb_puts(b, "\\n");
+            rbuf_puts(b, "\\n");
         else if (*p == '\t')
-            sb_puts(b, "\\t");
+            rbuf_puts(b, "\\t");
         else if (*p < 0x20 || *p == 0x7f)
-            sb_printf(b, "\\x%02x", *p);
+            rbuf_printf(b, "\\x%02x", *p);
         else
-            sb_printf(b, "%c", *p);
+            rbuf_printf(b, "%c", *p);
     }
-    sb_puts(b, "\"");
+    rbuf_puts(b, "\"");
 }
 
-void cfg_value_yaml(strbuf *b, const lle_config_value *v)
+void cfg_value_yaml(rbuf *b, const lle_config_value *v)
 {
     const lle_config_field *f = lle_config_field_at((size_t)v->field);
     char num[40];
@@ -462,37 +462,37 @@ void cfg_value_yaml(strbuf *b, const lle_config_value *v)
     case LLE_CONFIG_PATH:
     case LLE_CONFIG_ENUM:
         if (v->s == NULL)
-            sb_puts(b, "null");
+            rbuf_puts(b, "null");
         else
             cfg_yaml_string(b, v->s);
         break;
     case LLE_CONFIG_AUTO_BOOL:
-        sb_puts(b, v->i < 0 ? "auto" : v->i ? "on" : "off");
+        rbuf_puts(b, v->i < 0 ? "auto" : v->i ? "on" : "off");
         break;
     case LLE_CONFIG_INT:
-        sb_printf(b, "%lld", v->i);
+        rbuf_printf(b, "%lld", v->i);
         break;
     case LLE_CONFIG_U64:
-        sb_printf(b, "%llu", (unsigned long long)v->u);
+        rbuf_printf(b, "%llu", (unsigned long long)v->u);
         break;
     case LLE_CONFIG_FLOAT:
         cfg_fmt_float(num, sizeof num, (float)v->d);
-        sb_puts(b, num);
+        rbuf_puts(b, num);
         break;
     case LLE_CONFIG_DOUBLE:
         cfg_fmt_double(num, sizeof num, v->d);
-        sb_puts(b, num);
+        rbuf_puts(b, num);
         break;
     case LLE_CONFIG_BOOL:
-        sb_puts(b, v->b ? "true" : "false");
+        rbuf_puts(b, v->b ? "true" : "false");
         break;
     case LLE_CONFIG_FLOAT_LIST:
-        sb_puts(b, "[");
+        rbuf_puts(b, "[");
         for (int i = 0; i < v->n_list; i++) {
             cfg_fmt_float(num, sizeof num, v->list[i]);
-            sb_printf(b, "%s%s", i ? ", " : "", num);
+            rbuf_printf(b, "%s%s", i ? ", " : "", num);
         }
-        sb_puts(b, "]");
+        rbuf_puts(b, "]");
         break;
     }
 }

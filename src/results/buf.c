@@ -1,85 +1,14 @@
-/* buf.c — the growable text buffer every results output is built in: appends
- * that never fail loudly (an allocation failure marks the buffer and is
- * reported once, by rbuf_take), exact shortest round-trip formatting of
- * doubles (one printf and strtod checks per value instead of up to three
- * printfs), and JSON and CSV quoting. */
+/* buf.c — what the results output appends to its text buffer (the buffer
+ * itself: common/buf.h): exact shortest round-trip formatting of doubles (one
+ * printf and strtod checks per value instead of up to three printfs), JSON
+ * and CSV quoting, and rbuf_take, which reports an allocation failure once. */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/util.h"
 #include "results/results_internal.h"
-
-static bool grow(rbuf *b, size_t extra)
-{
-    size_t want = b->len + extra + 1, cap = b->cap ? b->cap : 4096;
-    char *p;
-
-    if (b->oom)
-        return false;
-    if (want <= b->cap)
-        return true;
-    while (cap < want)
-        cap *= 2;
-    p = realloc(b->data, cap);
-    if (p == NULL) {
-        b->oom = true;
-        return false;
-    }
-    b->data = p;
-    b->cap = cap;
-    return true;
-}
-
-void rbuf_put(rbuf *b, const char *s, size_t n)
-{
-    if (!grow(b, n))
-        return;
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-}
-
-void rbuf_puts(rbuf *b, const char *s)
-{
-    rbuf_put(b, s, strlen(s));
-}
-
-void rbuf_putc(rbuf *b, char c)
-{
-    if (!grow(b, 1))
-        return;
-    b->data[b->len++] = c;
-    b->data[b->len] = '\0';
-}
-
-void rbuf_printf(rbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    size_t room = b->cap > b->len ? b->cap - b->len : 0;
-    int n;
-
-    if (b->oom)
-        return;
-    /* Usually the text fits in the room left: one formatting pass. */
-    va_start(ap, fmt);
-    n = vsnprintf(room ? b->data + b->len : NULL, room, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    if ((size_t)n < room) {
-        b->len += (size_t)n;
-        return;
-    }
-    if (!grow(b, (size_t)n))
-        return;
-    va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-}
 
 /* "%.<p>g" of a finite non-zero |v| (sign apart) from its p correctly rounded
  * significant digits `dig` (d.ddd x 10^e): the %g rules (exponent style
@@ -248,7 +177,7 @@ lle_status rbuf_take(rbuf *b, char **out, size_t *out_len, lle_error *err)
 {
     lle_status st = LLE_OK;
 
-    if (b->oom || !grow(b, 0)) {
+    if (b->oom || !rbuf_reserve(b, 0)) {
         rbuf_free(b);
         *out = NULL;
         st = lle_fail(err, LLE_ERR_NOMEM, "out of memory building the results output");
@@ -261,12 +190,4 @@ lle_status rbuf_take(rbuf *b, char **out, size_t *out_len, lle_error *err)
         b->len = b->cap = 0;
     }
     return st;
-}
-
-void rbuf_free(rbuf *b)
-{
-    free(b->data);
-    b->data = NULL;
-    b->len = b->cap = 0;
-    b->oom = false;
 }

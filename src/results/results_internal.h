@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "common/buf.h"
 #include "lle/results.h"
 #include "lle/store.h"
 
@@ -46,17 +47,7 @@ struct lle_results {
     bool has_text; /* RES_TEXT_TABLE is there and complete (not in read-only mode) */
 };
 
-/* ---- growable buffer (buf.c) ---------------------------------------------- */
-typedef struct rbuf {
-    char *data;
-    size_t len, cap;
-    bool oom; /* an append failed: the content is incomplete */
-} rbuf;
-
-void rbuf_put(rbuf *b, const char *s, size_t n);
-void rbuf_puts(rbuf *b, const char *s);
-void rbuf_putc(rbuf *b, char c);
-void rbuf_printf(rbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* ---- growable buffer: common/buf.h; results-specific appends (buf.c) ---- */
 /* Shortest "%.15g".."%.17g" that reads back as the same double; "null"-free:
  * the caller decides how to write NaN/inf (never passed here). */
 void rbuf_double(rbuf *b, double v);
@@ -64,7 +55,6 @@ void rbuf_json_string(rbuf *b, const char *s); /* quoted and escaped */
 void rbuf_csv_field(rbuf *b, const char *s);   /* quoted only when needed */
 /* Hand the text to the caller (*out malloc'd); NOMEM when anything failed. */
 lle_status rbuf_take(rbuf *b, char **out, size_t *out_len, lle_error *err);
-void rbuf_free(rbuf *b);
 
 /* ---- column catalogue (fields.c) --------------------------------------------- */
 typedef enum res_kind { RK_TEXT, RK_INT, RK_REAL, RK_BOOL } res_kind;

@@ -97,14 +97,14 @@ static void test_schema_defaults_round_trip(void **state)
     for (size_t i = 0; i < lle_config_field_count(); i++) {
         const lle_config_field *f = lle_config_field_at(i);
         lle_config_value v, back;
-        strbuf b = {0};
+        rbuf b = {0};
         char *text;
         lle_config *c;
         cfg_value_get(&def, (int)i, &v);
-        sb_printf(&b, "%s:\n  %s: ", f->section, f->name);
+        rbuf_printf(&b, "%s:\n  %s: ", f->section, f->name);
         cfg_value_yaml(&b, &v);
-        sb_puts(&b, "\n");
-        text = sb_take(&b);
+        rbuf_puts(&b, "\n");
+        text = rbuf_release(&b);
         lle_config_load_string(text, strlen(text), "d.yaml", ".", &c, NULL);
         assert_non_null(c);
         assert_null(diag_with(c, "model.preset") == NULL ? NULL : diag_with(c, "model.preset"));
@@ -532,7 +532,7 @@ static void test_rules_match_runner(void **state)
         lle_config_experiment e;
         char store[LLE_CONFIG_MAX_FIELDS][32];
         emit_opts o = {false, false, NULL, 0};
-        strbuf b = {0};
+        rbuf b = {0};
         char *text;
         lle_config *c = NULL;
         lle_error err = {0};
@@ -550,7 +550,7 @@ static void test_rules_match_runner(void **state)
             lle_config_value_apply(&v, &e);
         }
         cfg_emit_experiment(&b, &e, &o);
-        text = sb_take(&b);
+        text = rbuf_release(&b);
         lle_config_load_string(text, strlen(text), "fuzz.yaml", ".", &c, &err);
         assert_non_null(c);
         /* "(experiment)" is the runner's own message: a rule the file checks missed */
