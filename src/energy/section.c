@@ -17,6 +17,7 @@
 #include "common/util.h"
 #include "energy/energy_internal.h"
 #include "run/run_internal.h"
+#include "store/store_internal.h"
 
 static const char *total_method(const lle_energy_window *w)
 {
@@ -254,24 +255,12 @@ lle_status lle_measure_save(const char *results_dir, const char *id, const char 
 {
     char path[4200];
     lle_store *store = NULL;
-    lle_status st = lle_mkdir_p(results_dir, err);
+    lle_status st = lle_store_save_document(results_dir, id, json_doc, path, sizeof path, &store, err);
 
-    if (st != LLE_OK)
-        goto cleanup;
-    if ((size_t)snprintf(path, sizeof path, "%s/%s.json", results_dir, id) >= sizeof path) {
-        st = lle_fail(err, LLE_ERR_INVALID, "results directory path too long: %s", results_dir);
-        goto cleanup;
-    }
-    st = lle_write_file_atomic(path, json_doc, strlen(json_doc), err);
-    if (st == LLE_OK)
-        st = lle_store_open(results_dir, &store, err);
-    if (st == LLE_OK)
-        st = lle_store_put(store, json_doc, err);
     if (st == LLE_OK && m != NULL)
         st = lle_meter_timeseries_store(m, store, id, origin_s, err);
     if (st == LLE_OK && path_out != NULL)
         lle_strlcpy(path_out, path, path_out_size);
-cleanup:
     lle_store_close(store);
     return st;
 }

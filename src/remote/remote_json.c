@@ -14,6 +14,7 @@
 #include "common/util.h"
 #include "lle/store.h"
 #include "remote/remote_internal.h"
+#include "store/store_internal.h"
 
 #define RESULT_SCHEMA_VERSION 1
 
@@ -270,22 +271,11 @@ lle_status lle_remote_result_save(const lle_remote_result *r, const char *result
                                   size_t path_out_size, lle_error *err)
 {
     char path[4200];
-    char *json = NULL;
+    char *json = lle_remote_result_to_json(r, true);
     lle_store *store = NULL;
-    lle_status st = lle_mkdir_p(results_dir, err);
+    lle_status st = json != NULL ? lle_store_save_document(results_dir, r->id, json, path, sizeof path, &store, err)
+                                 : lle_fail(err, LLE_ERR_NOMEM, "out of memory writing results");
 
-    if (st != LLE_OK)
-        return st;
-    if ((size_t)snprintf(path, sizeof path, "%s/%s.json", results_dir, r->id) >= sizeof path)
-        return lle_fail(err, LLE_ERR_INVALID, "results directory path too long: %s", results_dir);
-    json = lle_remote_result_to_json(r, true);
-    if (json == NULL)
-        return lle_fail(err, LLE_ERR_NOMEM, "out of memory writing results");
-    st = lle_write_file_atomic(path, json, strlen(json), err);
-    if (st == LLE_OK)
-        st = lle_store_open(results_dir, &store, err);
-    if (st == LLE_OK)
-        st = lle_store_put(store, json, err);
     if (st == LLE_OK && path_out != NULL)
         lle_strlcpy(path_out, path, path_out_size);
     lle_store_close(store);

@@ -17,6 +17,7 @@
 #include "lle/store.h"
 #include "lle/version.h"
 #include "run/run_internal.h"
+#include "store/store_internal.h"
 
 #define RESULT_SCHEMA_VERSION 1
 
@@ -237,29 +238,17 @@ char *lle_run_result_to_json(const lle_run_result *r, bool include_requests)
     return out;
 }
 
-/* The JSON file first (atomic rename), then the database row (one
- * transaction): a crash in between leaves a complete file the database lacks,
- * never a half-written experiment. */
+/* The JSON file, the database row and the power time series
+ * (lle_store_save_document: file first, then one transaction). */
 lle_status lle_run_result_save(const lle_run_result *r, const char *results_dir, char *path_out, size_t path_out_size,
                                lle_error *err)
 {
     char path[4200];
-    char *json = NULL;
+    char *json = lle_run_result_to_json(r, true);
     lle_store *store = NULL;
-    lle_status st = lle_mkdir_p(results_dir, err);
+    lle_status st = json != NULL ? lle_store_save_document(results_dir, r->id, json, path, sizeof path, &store, err)
+                                 : lle_fail(err, LLE_ERR_NOMEM, "out of memory writing results");
 
-    if (st != LLE_OK)
-        return st;
-    if ((size_t)snprintf(path, sizeof path, "%s/%s.json", results_dir, r->id) >= sizeof path)
-        return lle_fail(err, LLE_ERR_INVALID, "results directory path too long: %s", results_dir);
-    json = lle_run_result_to_json(r, true);
-    if (json == NULL)
-        return lle_fail(err, LLE_ERR_NOMEM, "out of memory writing results");
-    st = lle_write_file_atomic(path, json, strlen(json), err);
-    if (st == LLE_OK)
-        st = lle_store_open(results_dir, &store, err);
-    if (st == LLE_OK)
-        st = lle_store_put(store, json, err);
     if (st == LLE_OK && r->energy_meter != NULL)
         st = lle_meter_timeseries_store(r->energy_meter, store, r->id, r->energy_origin_s, err);
     if (st == LLE_OK && path_out != NULL)

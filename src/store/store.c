@@ -363,3 +363,24 @@ cleanup:
     sqlite3_finalize(st);
     return ret;
 }
+
+lle_status lle_store_save_document(const char *results_dir, const char *id, const char *json_doc, char *path,
+                                   size_t path_size, lle_store **store, lle_error *err)
+{
+    lle_status st = lle_mkdir_p(results_dir, err);
+
+    *store = NULL;
+    if (st == LLE_OK && (size_t)snprintf(path, path_size, "%s/%s.json", results_dir, id) >= path_size)
+        st = lle_fail(err, LLE_ERR_INVALID, "results directory path too long: %s", results_dir);
+    if (st == LLE_OK)
+        st = lle_write_file_atomic(path, json_doc, strlen(json_doc), err);
+    if (st == LLE_OK)
+        st = lle_store_open(results_dir, store, err);
+    if (st == LLE_OK)
+        st = lle_store_put(*store, json_doc, err);
+    if (st != LLE_OK) {
+        lle_store_close(*store);
+        *store = NULL;
+    }
+    return st;
+}

@@ -37,4 +37,14 @@ void lle_store_rollback(lle_store *s);
  * here: the caller must roll back. */
 lle_status lle_store_put_locked(lle_store *s, const char *json_doc, lle_error *err);
 
+/* Save a result document the crash-safe way: <results_dir>/<id>.json
+ * written atomically first (the directory made if needed), then the document
+ * put into the results database in one transaction; a crash in between
+ * leaves a complete file the database lacks, never a half-written experiment.
+ * `path` receives the file's path. On LLE_OK *store is the open store (the
+ * caller adds what else belongs to the experiment, e.g. its time series, and
+ * closes it); on error it is NULL. */
+lle_status lle_store_save_document(const char *results_dir, const char *id, const char *json_doc, char *path,
+                                   size_t path_size, lle_store **store, lle_error *err);
+
 #endif
