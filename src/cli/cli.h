@@ -99,6 +99,10 @@ void cli_print_value(int width, const char *label, int prec, double v);
  * 2 decimals in 10 columns ("n/a" where not finite). */
 void cli_print_stats_row(int width, const char *name, const lle_stats *s, double scale);
 
+/* Print JSON text `js` (taken: freed here) and a newline on stdout: CLI_OK;
+ * NULL (it could not be built): "out of memory" on stderr, CLI_FAILED. */
+int cli_print_json(char *js);
+
 /* Verbosity set by the global -v/-q flags (0 quiet .. 3 debug); default 1. */
 extern int cli_verbosity;
 /* Install the stderr log sink at the level cli_verbosity selects. */

@@ -276,3 +276,14 @@ void cli_apply_verbosity(void)
                 : cli_verbosity == 1 ? LLE_LOG_WARN
                                      : LLE_LOG_ERROR);
 }
+
+int cli_print_json(char *js)
+{
+    if (js == NULL) {
+        cli_errorf("out of memory");
+        return CLI_FAILED;
+    }
+    puts(js);
+    free(js);
+    return CLI_OK;
+}

@@ -268,17 +268,10 @@ static int report(const remote_opts *o, const lle_remote_result *r)
 
     if (o->save && lle_remote_result_save(r, o->results_dir, saved, sizeof saved, &err) != LLE_OK)
         rc = cli_fail(&err);
-    if (o->json) {
-        char *js = lle_remote_result_to_json(r, true);
-        if (js == NULL) {
-            cli_errorf("out of memory");
-            return CLI_FAILED;
-        }
-        puts(js);
-        free(js);
-    } else {
+    if (!o->json)
         print_table(r, saved[0] != '\0' ? saved : NULL);
-    }
+    else if (cli_print_json(lle_remote_result_to_json(r, true)) != CLI_OK)
+        return CLI_FAILED;
     return rc;
 }
 

@@ -50,19 +50,6 @@ static void usage(FILE *out)
         fprintf(out, "  %-15s %s\n", SUBCOMMANDS[i].name, SUBCOMMANDS[i].summary);
 }
 
-static int print_report_json(const lle_legacy_report *r, bool dry_run)
-{
-    char *js = lle_legacy_report_json(r, dry_run);
-
-    if (js == NULL) {
-        cli_errorf("out of memory");
-        return CLI_FAILED;
-    }
-    puts(js);
-    free(js);
-    return CLI_OK;
-}
-
 static void print_report(const lle_legacy_report *r, const char *results_dir, bool dry_run)
 {
     for (size_t i = 0; cli_verbosity > 0 && i < r->n_items; i++) {
@@ -119,7 +106,7 @@ static int import_legacy(int argc, char **argv)
     st = lle_legacy_import(dir, results_dir, dry_run, &rep, &err);
     rc = st == LLE_OK ? CLI_OK : cli_fail(&err);
     if (st == LLE_OK && json)
-        rc = print_report_json(rep, dry_run);
+        rc = cli_print_json(lle_legacy_report_json(rep, dry_run));
     if (st == LLE_OK)
         print_report(rep, results_dir, dry_run);
     lle_legacy_report_free(rep);
